@@ -1,0 +1,15 @@
+//! The one place that opens database connections and the one bulk-write path.
+//!
+//! `connect` applies the SQLite pragmas (WAL, `synchronous=NORMAL`, `foreign_keys=ON`,
+//! `busy_timeout`) and the PostgreSQL pool options; nothing else in the workspace calls
+//! `sea_orm::Database::connect` (clippy's `disallowed-methods` enforces it).
+//! `bulk::insert_chunked` writes any number of rows in statements that each bind at most the
+//! configured parameter limit (100 by default, Cloudflare D1's limit).
+
+pub mod bulk;
+mod config;
+mod connect;
+
+pub use bulk::{BulkError, insert_chunked, rows_per_statement};
+pub use config::{Backend, DEFAULT_SQLITE_URL, DbConfig, DbUrlError, ParamLimit};
+pub use connect::{ConnectError, connect};

@@ -1,0 +1,19 @@
+//! The workout domain's rules, in one place: weight units, the e1RM formula, volume load, set types,
+//! exercise-name normalisation, users' local calendar dates and ISO weeks, and input validation.
+//!
+//! Every other crate computes these through this crate, so there is exactly one 1RM formula and one
+//! unit conversion (the original had three formulas and summed kilograms with pounds).
+//! This crate does no IO and knows no database or framework.
+
+mod calendar;
+mod set;
+mod units;
+mod validate;
+
+pub use calendar::{TimeZoneError, UserTimeZone, iso_week_start, local_date};
+pub use set::{DerivedSet, SetType, UnknownSetType, e1rm_kg, normalize_exercise_name, volume_load};
+pub use units::{KG_PER_LB, UnknownUnit, WeightUnit};
+pub use validate::{Limits, ValidationError, Violation, check_name, check_range, check_workout_date};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! Input validation with field paths. Every violation names the field and the rule it broke, and
+//! a write that has any violation is rejected whole (the caller writes nothing).
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use chrono::{DateTime, Duration, Utc};
+
+/// The documented bounds on user input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits;
+
+impl Limits {
+    pub const WEIGHT_KG: RangeInclusive<f64> = 0.0..=1000.0;
+    pub const REPS: RangeInclusive<i32> = 0..=1000;
+    pub const SETS: RangeInclusive<i32> = 1..=100;
+    pub const RPE: RangeInclusive<f64> = 1.0..=10.0;
+    pub const NAME_CHARS: RangeInclusive<usize> = 1..=100;
+    pub const EXERCISES_PER_WORKOUT: usize = 50;
+    pub const SET_LINES_PER_WORKOUT: usize = 500;
+}
+
+/// One broken rule: `field` is a path such as `exercises[2].sets[0].reps`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub rule: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule)
+    }
+}
+
+/// All the violations found in one input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationError(pub Vec<Violation>);
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (idx, it) in self.0.iter().enumerate() {
+            if idx > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{it}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `value` lies in `range`; NaN is never in range.
+pub fn check_range<T>(field: &str, value: T, range: &RangeInclusive<T>) -> Result<(), Violation>
+where
+    T: PartialOrd + fmt::Display,
+{
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(Violation {
+            field: field.to_owned(),
+            rule: format!("must be between {} and {}", range.start(), range.end()),
+        })
+    }
+}
+
+/// Checks a display name and returns it trimmed: 1 to 100 characters after trimming.
+pub fn check_name(field: &str, value: &str) -> Result<String, Violation> {
+    let trimmed = value.trim();
+    let n_chars = trimmed.chars().count();
+    if Limits::NAME_CHARS.contains(&n_chars) {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(Violation {
+            field: field.to_owned(),
+            rule: format!(
+                "must be {} to {} characters after trimming",
+                Limits::NAME_CHARS.start(),
+                Limits::NAME_CHARS.end()
+            ),
+        })
+    }
+}
+
+/// Checks that a workout instant lies at most one day after `now` (clocks and time zones differ).
+pub fn check_workout_date(
+    field: &str,
+    value: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Violation> {
+    if value <= now + Duration::days(1) {
+        Ok(())
+    } else {
+        Err(Violation {
+            field: field.to_owned(),
+            rule: "must be at most one day in the future".to_owned(),
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! The Swole Tracker schema as sea-orm entities: one module per table, columns only, no logic.
+//!
+//! The migrations own the DDL (indexes, foreign keys, phases); these types describe the rows.
+//! A drift test migrates a fresh database and selects every entity, so the two cannot disagree.
+
+pub mod exercise_link;
+pub mod master_exercise;
+pub mod session_exercise;
+pub mod template_exercise;
+pub mod user;
+pub mod user_preference;
+pub mod webhook_event;
+pub mod whoop_cycle;
+pub mod whoop_recovery;
+pub mod whoop_sleep;
+pub mod whoop_workout;
+pub mod workout_session;
+pub mod workout_template;

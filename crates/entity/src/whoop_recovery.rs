@@ -1,0 +1,34 @@
+//! `whoop_recovery`: A WHOOP v2 recovery, keyed by the id of its sleep. `raw_data` is the full payload as JSON text.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "whoop_recovery")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub user_id: i64,
+    #[sea_orm(unique)]
+    pub whoop_recovery_id: String,
+    pub cycle_id: String,
+    pub date: DateTimeUtc,
+    pub score_state: String,
+    pub recovery_score: Option<f64>,
+    pub hrv_rmssd_milli: Option<f64>,
+    pub hrv_rmssd_baseline: Option<f64>,
+    pub resting_heart_rate: Option<f64>,
+    pub resting_heart_rate_baseline: Option<f64>,
+    pub respiratory_rate: Option<f64>,
+    pub respiratory_rate_baseline: Option<f64>,
+    #[sea_orm(column_type = "Text")]
+    pub raw_data: String,
+    pub timezone_offset: String,
+    pub webhook_received_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
