@@ -1,1 +1,34 @@
-//! placeholder
+//! Deterministic, realistic Swole Tracker data, and the bulk write path that stores it.
+//!
+//! `generate` builds one lifter's history as plain entity models (pure: same config, same rows);
+//! `write` stores them one transaction per user through `db::insert_chunked`; `inspect` reads a
+//! database back as row counts and a content checksum, so seeds can be compared across backends.
+
+mod catalog;
+mod config;
+mod generate;
+pub mod inspect;
+mod rng;
+mod whoop;
+pub mod write;
+
+pub use config::{SeedConfig, SeedConfigError};
+pub use generate::{IdCounters, UserData, generate_user};
+pub use whoop::WhoopData;
+
+/// Every table the seed writes, in foreign-key order.
+pub const TABLES: &[&str] = &[
+    "users",
+    "user_preferences",
+    "workout_templates",
+    "template_exercises",
+    "master_exercises",
+    "exercise_links",
+    "workout_sessions",
+    "session_exercises",
+    "whoop_cycles",
+    "whoop_sleep",
+    "whoop_recovery",
+    "whoop_workouts",
+    "webhook_events",
+];

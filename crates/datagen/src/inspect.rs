@@ -1,0 +1,92 @@
+//! Reading a seeded database back: row counts per table and a content checksum.
+//!
+//! The checksum hashes every row of every table in id order, in a canonical text form, so two
+//! databases (SQLite and PostgreSQL alike) have the same checksum exactly when they hold the same
+//! data. It reads what is stored, not what the generator meant to store.
+
+use std::fmt::{Debug, Write as _};
+use std::str::FromStr;
+
+use entity::{
+    exercise_link, master_exercise, session_exercise, template_exercise, user, user_preference,
+    webhook_event, whoop_cycle, whoop_recovery, whoop_sleep, whoop_workout, workout_session,
+    workout_template,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Value,
+};
+use sha2::{Digest, Sha256};
+
+/// Rows read per round trip while hashing.
+const PAGE: u64 = 20_000;
+
+/// Row counts per table, in foreign-key order.
+pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u64)>, DbErr> {
+    Ok(vec![
+        (user::Entity.table_name(), user::Entity::find().count(db).await?),
+        (user_preference::Entity.table_name(), user_preference::Entity::find().count(db).await?),
+        (workout_template::Entity.table_name(), workout_template::Entity::find().count(db).await?),
+        (template_exercise::Entity.table_name(), template_exercise::Entity::find().count(db).await?),
+        (master_exercise::Entity.table_name(), master_exercise::Entity::find().count(db).await?),
+        (exercise_link::Entity.table_name(), exercise_link::Entity::find().count(db).await?),
+        (workout_session::Entity.table_name(), workout_session::Entity::find().count(db).await?),
+        (session_exercise::Entity.table_name(), session_exercise::Entity::find().count(db).await?),
+        (whoop_cycle::Entity.table_name(), whoop_cycle::Entity::find().count(db).await?),
+        (whoop_sleep::Entity.table_name(), whoop_sleep::Entity::find().count(db).await?),
+        (whoop_recovery::Entity.table_name(), whoop_recovery::Entity::find().count(db).await?),
+        (whoop_workout::Entity.table_name(), whoop_workout::Entity::find().count(db).await?),
+        (webhook_event::Entity.table_name(), webhook_event::Entity::find().count(db).await?),
+    ])
+}
+
+/// SHA-256 over every row of every table, as `sha256:<hex>`.
+pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> {
+    let mut hasher = Sha256::new();
+    hash_table::<user::Entity>(db, &mut hasher).await?;
+    hash_table::<user_preference::Entity>(db, &mut hasher).await?;
+    hash_table::<workout_template::Entity>(db, &mut hasher).await?;
+    hash_table::<template_exercise::Entity>(db, &mut hasher).await?;
+    hash_table::<master_exercise::Entity>(db, &mut hasher).await?;
+    hash_table::<exercise_link::Entity>(db, &mut hasher).await?;
+    hash_table::<workout_session::Entity>(db, &mut hasher).await?;
+    hash_table::<session_exercise::Entity>(db, &mut hasher).await?;
+    hash_table::<whoop_cycle::Entity>(db, &mut hasher).await?;
+    hash_table::<whoop_sleep::Entity>(db, &mut hasher).await?;
+    hash_table::<whoop_recovery::Entity>(db, &mut hasher).await?;
+    hash_table::<whoop_workout::Entity>(db, &mut hasher).await?;
+    hash_table::<webhook_event::Entity>(db, &mut hasher).await?;
+    let digest = hasher.finalize();
+    let mut res = String::from("sha256:");
+    for byte in digest {
+        let _ = write!(res, "{byte:02x}");
+    }
+    Ok(res)
+}
+
+/// Feeds one table into `hasher`, keyset-paginated on `id`.
+async fn hash_table<E>(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Debug,
+{
+    let id = E::Column::from_str("id").map_err(|_| DbErr::Custom(format!("{} has no id column", E::default().table_name())))?;
+    hasher.update(E::default().table_name().as_bytes());
+    hasher.update(b"\n");
+    let mut last = 0i64;
+    loop {
+        let page = E::find().filter(id.gt(last)).order_by_asc(id).limit(PAGE).all(db).await?;
+        let Some(tail) = page.last() else {
+            return Ok(());
+        };
+        last = match tail.get(id) {
+            Value::BigInt(Some(it)) => it,
+            other => return Err(DbErr::Custom(format!("unexpected id value {other:?}"))),
+        };
+        let mut text = String::new();
+        for row in &page {
+            let _ = writeln!(text, "{row:?}");
+        }
+        hasher.update(text.as_bytes());
+    }
+}

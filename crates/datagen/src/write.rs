@@ -1,0 +1,118 @@
+//! Writing a seed: migrate, refuse a non-empty database unless asked to reset, then one
+//! transaction per user through the parameter-limited bulk path.
+
+use db::{Backend, BulkError, ParamLimit, insert_chunked};
+use entity::user;
+use migration::{Migrator, MigratorTrait, migrate_to_phase};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, TransactionTrait,
+};
+
+use crate::config::SeedConfig;
+use crate::generate::{IdCounters, UserData, generate_user};
+
+/// Why a seed stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("the database already holds {0} users: seed into an empty database, or pass --reset to wipe it")]
+    NotEmpty(u64),
+    #[error("migrating to phase {phase} failed: {source}")]
+    Migrate { phase: u32, source: DbErr },
+    #[error("writing user {user_idx} of {n_users} failed, the database is incomplete (rerun with --reset): {source}")]
+    Write { user_idx: u32, n_users: u32, source: BulkError },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Prepares the schema: wipes it first with `reset`, then brings it to the configured phase.
+pub async fn prepare(db: &DatabaseConnection, config: &SeedConfig, reset: bool) -> Result<(), SeedError> {
+    let migrate_err = |source| SeedError::Migrate { phase: config.phase, source };
+    if reset {
+        Migrator::fresh(db).await.map_err(migrate_err)?;
+    }
+    migrate_to_phase(db, config.phase).await.map_err(migrate_err)?;
+    let n_users = user::Entity::find().count(db).await?;
+    if n_users > 0 {
+        return Err(SeedError::NotEmpty(n_users));
+    }
+    Ok(())
+}
+
+/// Generates and writes every user; calls `on_user` after each committed user.
+pub async fn write_all(
+    db: &DatabaseConnection,
+    config: &SeedConfig,
+    mut on_user: impl FnMut(&UserData),
+) -> Result<(), SeedError> {
+    let mut ids = IdCounters::default();
+    for user_idx in 0..config.users {
+        let data = generate_user(config, user_idx, &mut ids);
+        write_user(db, &data, config.param_limit).await.map_err(|source| SeedError::Write {
+            user_idx,
+            n_users: config.users,
+            source,
+        })?;
+        on_user(&data);
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        advance_sequences(db).await?;
+    }
+    Ok(())
+}
+
+/// Writes one user's rows atomically.
+pub async fn write_user(db: &DatabaseConnection, data: &UserData, limit: ParamLimit) -> Result<(), BulkError> {
+    let txn = db.begin().await?;
+    insert_chunked(&txn, vec![active(data.user.clone())], limit).await?;
+    insert_chunked(&txn, vec![active(data.preferences.clone())], limit).await?;
+    insert_chunked(&txn, actives(&data.templates), limit).await?;
+    insert_chunked(&txn, actives(&data.template_exercises), limit).await?;
+    insert_chunked(&txn, actives(&data.master_exercises), limit).await?;
+    insert_chunked(&txn, actives(&data.exercise_links), limit).await?;
+    insert_chunked(&txn, actives(&data.sessions), limit).await?;
+    insert_chunked(&txn, actives(&data.set_lines), limit).await?;
+    insert_chunked(&txn, actives(&data.whoop.cycles), limit).await?;
+    insert_chunked(&txn, actives(&data.whoop.sleeps), limit).await?;
+    insert_chunked(&txn, actives(&data.whoop.recoveries), limit).await?;
+    insert_chunked(&txn, actives(&data.whoop.workouts), limit).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A model as an insertable active model with every column set (ids included).
+fn active<M, A>(model: M) -> A
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait,
+{
+    model.into_active_model().reset_all()
+}
+
+fn actives<M, A>(models: &[M]) -> Vec<A>
+where
+    M: IntoActiveModel<A> + Clone,
+    A: ActiveModelTrait,
+{
+    models.iter().cloned().map(active).collect()
+}
+
+/// Explicit ids do not move PostgreSQL's identity sequences; move them past the seeded rows so
+/// the application's own inserts get fresh ids.
+async fn advance_sequences(db: &DatabaseConnection) -> Result<(), DbErr> {
+    for table in crate::TABLES {
+        db.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Which backend a connection talks to, for callers that report it.
+pub fn backend_of(db: &DatabaseConnection) -> Backend {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
