@@ -1,0 +1,128 @@
+//! Migrations: reversible, complete, and matching the entities.
+
+use migration::{Migrator, MigratorTrait, TABLE_CREATING_STEPS};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use test_support::{TestDb, backend_tests, index_names, schema_snapshot};
+
+use crate::{seed_into, small_seed};
+
+backend_tests! {
+    async fn up_down_up_restores_the_schema_exactly(t: &TestDb) {
+        Migrator::up(&t.db, None).await.unwrap();
+        let migrated = schema_snapshot(&t.db).await;
+        assert!(migrated.len() > 50, "the schema should have many objects: {migrated:?}");
+        Migrator::down(&t.db, None).await.unwrap();
+        let emptied = schema_snapshot(&t.db).await;
+        assert!(
+            emptied.iter().all(|line| line.contains("seaql_migrations")),
+            "down must remove every table and index: {emptied:#?}"
+        );
+        Migrator::up(&t.db, None).await.unwrap();
+        assert_eq!(schema_snapshot(&t.db).await, migrated);
+    }
+
+    async fn rolling_back_past_the_tables_keeps_every_row(t: &TestDb) {
+        let checksum = seed_into(&t.db, &small_seed(7)).await;
+        let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
+        let schema = schema_snapshot(&t.db).await;
+        assert!(counts.iter().any(|(table, n)| *table == "session_exercises" && *n > 500), "{counts:?}");
+
+        let n_applied = Migrator::get_applied_migrations(&t.db).await.unwrap().len();
+        let steps = u32::try_from(n_applied - TABLE_CREATING_STEPS).unwrap();
+        Migrator::down(&t.db, Some(steps)).await.unwrap();
+        assert_ne!(schema_snapshot(&t.db).await, schema, "the rollback should have changed the schema");
+        assert!(index_names(&t.db, "session_exercises").await.is_empty());
+        Migrator::up(&t.db, None).await.unwrap();
+
+        assert_eq!(schema_snapshot(&t.db).await, schema);
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), counts);
+        assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), checksum);
+    }
+
+    async fn phase_zero_has_the_original_redundant_index_set(t: &TestDb) {
+        migration::migrate_to_phase(&t.db, 0).await.unwrap();
+        let names = index_names(&t.db, "session_exercises").await;
+        assert_eq!(names.len(), 19, "{names:#?}");
+        for expected in [
+            "session_exercise_user_id_idx",
+            "session_exercise_user_resolved_exercise_idx",
+            "session_exercise_user_resolved_name_idx",
+            "session_exercise_user_session_name_idx",
+        ] {
+            assert!(names.iter().any(|it| it == expected), "{expected} missing from {names:#?}");
+        }
+        assert_eq!(migration::current_phase(&t.db).await.unwrap(), Some(0));
+    }
+
+    async fn every_entity_reads_every_column(t: &TestDb) {
+        seed_into(&t.db, &small_seed(3)).await;
+        // Selecting every entity reads every column: a mismatch between an entity and the
+        // migrated table fails here.
+        assert!(!entity::user::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::user_preference::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::workout_template::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::template_exercise::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::master_exercise::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::exercise_link::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::workout_session::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::session_exercise::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::whoop_cycle::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::whoop_sleep::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::whoop_recovery::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::whoop_workout::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(entity::webhook_event::Entity::find().all(&t.db).await.unwrap().is_empty());
+    }
+
+    async fn foreign_keys_and_checks_are_enforced(t: &TestDb) {
+        seed_into(&t.db, &small_seed(5)).await;
+        let no_such_user = t
+            .db
+            .execute_unprepared(
+                "INSERT INTO workout_sessions (user_id, workout_date, local_date, created_at, updated_at) \
+                 VALUES (999999, '2025-01-01T10:00:00+00:00', '2025-01-01', '2025-01-01T10:00:00+00:00', '2025-01-01T10:00:00+00:00')",
+            )
+            .await;
+        assert!(no_such_user.is_err(), "a session for a missing user must be refused");
+        let bad_set_type = t
+            .db
+            .execute_unprepared("UPDATE session_exercises SET set_type = 'cooldown' WHERE id = 1")
+            .await;
+        assert!(bad_set_type.is_err(), "an unknown set type must be refused");
+        // Deleting a user removes everything the user owns.
+        t.db.execute_unprepared("DELETE FROM users WHERE id = 1").await.unwrap();
+        let left = entity::session_exercise::Entity::find()
+            .all(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|it| it.user_id == 1)
+            .count();
+        assert_eq!(left, 0);
+    }
+
+    async fn migrating_between_phases_lands_exactly(t: &TestDb) {
+        migration::migrate_to_phase(&t.db, migration::LATEST_PHASE).await.unwrap();
+        assert_eq!(migration::current_phase(&t.db).await.unwrap(), Some(migration::LATEST_PHASE));
+        assert!(Migrator::get_pending_migrations(&t.db).await.unwrap().is_empty());
+        let err = migration::migrate_to_phase(&t.db, migration::LATEST_PHASE + 1).await.unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_files_get_the_documented_pragmas() {
+    let t = TestDb::sqlite_file().await;
+    for (name, expected) in [("journal_mode", "wal"), ("synchronous", "1"), ("foreign_keys", "1"), ("busy_timeout", "5000")] {
+        let row = t
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, format!("PRAGMA {name}")))
+            .await
+            .unwrap()
+            .unwrap();
+        let got = row
+            .try_get_by_index::<String>(0)
+            .or_else(|_| row.try_get_by_index::<i64>(0).map(|it| it.to_string()))
+            .unwrap();
+        assert_eq!(got, expected, "PRAGMA {name}");
+    }
+}
