@@ -84,15 +84,14 @@ pub async fn migrate_to_phase(db: &DatabaseConnection, phase: u32) -> Result<(),
         )));
     };
     let n_applied = Migrator::get_applied_migrations(db).await?.len();
-    if n_applied < target {
-        Migrator::up(db, Some(steps(target - n_applied)?)).await
-    } else if n_applied > target {
-        Migrator::down(db, Some(steps(n_applied - target)?)).await
-    } else {
-        Ok(())
+    match n_applied.cmp(&target) {
+        std::cmp::Ordering::Less => Migrator::up(db, Some(steps(target - n_applied)?)).await,
+        std::cmp::Ordering::Greater => Migrator::down(db, Some(steps(n_applied - target)?)).await,
+        std::cmp::Ordering::Equal => Ok(()),
     }
 }
 
 fn steps(n: usize) -> Result<u32, DbErr> {
-    <u32 as TryFrom<usize>>::try_from(n).map_err(|_| DbErr::Migration(format!("too many migration steps: {n}")))
+    <u32 as TryFrom<usize>>::try_from(n)
+        .map_err(|_| DbErr::Migration(format!("too many migration steps: {n}")))
 }

@@ -125,9 +125,10 @@ impl MigrationTrait for Migration {
                 .col(double_null(SessionExercises::OneRmEstimate))
                 .col(double(SessionExercises::VolumeLoad).default(0.0))
                 .col(timestamp_with_time_zone(SessionExercises::CreatedAt))
-                .check(Expr::col(SessionExercises::SetType).is_in([
-                    "warmup", "working", "drop", "failure",
-                ]))
+                .check(
+                    Expr::col(SessionExercises::SetType)
+                        .is_in(["warmup", "working", "drop", "failure"]),
+                )
                 .check(Expr::col(SessionExercises::Unit).is_in(["kg", "lbs"]))
                 .foreign_key(
                     ForeignKey::create()

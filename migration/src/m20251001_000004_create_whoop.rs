@@ -19,6 +19,7 @@ enum Users {
 }
 
 #[derive(DeriveIden)]
+#[expect(clippy::enum_variant_names, reason = "the column is named after WHOOP's id for the table")]
 enum WhoopRecovery {
     Table,
     Id,
@@ -42,6 +43,7 @@ enum WhoopRecovery {
 }
 
 #[derive(DeriveIden)]
+#[expect(clippy::enum_variant_names, reason = "the column is named after WHOOP's id for the table")]
 enum WhoopSleep {
     Table,
     Id,
@@ -197,7 +199,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(WhoopSleep::WebhookReceivedAt))
                 .col(timestamp_with_time_zone(WhoopSleep::CreatedAt))
                 .col(timestamp_with_time_zone(WhoopSleep::UpdatedAt))
-                .foreign_key(&mut user_fk(WhoopSleep::Table, WhoopSleep::UserId, "fk_whoop_sleep_user"))
+                .foreign_key(&mut user_fk(
+                    WhoopSleep::Table,
+                    WhoopSleep::UserId,
+                    "fk_whoop_sleep_user",
+                ))
                 .to_owned(),
         )
         .await?;

@@ -23,7 +23,11 @@ pub(crate) const PHASE0_INDEXES: &[(&str, &str, &[&str])] = &[
         "template_exercises",
         &["user_id", "template_id", "exercise_name"],
     ),
-    ("template_exercise_user_exercise_name_idx", "template_exercises", &["user_id", "exercise_name"]),
+    (
+        "template_exercise_user_exercise_name_idx",
+        "template_exercises",
+        &["user_id", "exercise_name"],
+    ),
     ("master_exercise_user_id_idx", "master_exercises", &["user_id"]),
     ("master_exercise_name_idx", "master_exercises", &["name"]),
     ("master_exercise_normalized_name_idx", "master_exercises", &["normalized_name"]),
@@ -62,7 +66,11 @@ pub(crate) const PHASE0_INDEXES: &[(&str, &str, &[&str])] = &[
         "session_exercises",
         &["user_id", "resolved_exercise_name"],
     ),
-    ("session_exercise_user_template_idx", "session_exercises", &["user_id", "template_exercise_id"]),
+    (
+        "session_exercise_user_template_idx",
+        "session_exercises",
+        &["user_id", "template_exercise_id"],
+    ),
     ("session_exercise_user_weight_idx", "session_exercises", &["user_id", "weight"]),
     (
         "session_exercise_user_exercise_weight_idx",

@@ -10,8 +10,15 @@ use datagen::SeedConfig;
 
 /// A small, fixed seed: enough users and weeks to touch every table.
 fn small_seed(seed: u64) -> SeedConfig {
-    SeedConfig::new(3, 10, seed, NaiveDate::from_ymd_opt(2025, 11, 25).unwrap(), i64::from(migration::LATEST_PHASE), 100)
-        .unwrap()
+    SeedConfig::new(
+        3,
+        10,
+        seed,
+        NaiveDate::from_ymd_opt(2025, 11, 25).unwrap(),
+        i64::from(migration::LATEST_PHASE),
+        100,
+    )
+    .unwrap()
 }
 
 /// Migrates to `config.phase`, writes the seed and returns the content checksum.

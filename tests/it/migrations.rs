@@ -112,10 +112,17 @@ backend_tests! {
 #[tokio::test]
 async fn sqlite_files_get_the_documented_pragmas() {
     let t = TestDb::sqlite_file().await;
-    for (name, expected) in [("journal_mode", "wal"), ("synchronous", "1"), ("foreign_keys", "1"), ("busy_timeout", "5000")] {
-        let row = t
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, format!("PRAGMA {name}")))
+    for (name, expected) in [
+        ("journal_mode", "wal"),
+        ("synchronous", "1"),
+        ("foreign_keys", "1"),
+        ("busy_timeout", "5000"),
+    ] {
+        let row =
+            t.db.query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                format!("PRAGMA {name}"),
+            ))
             .await
             .unwrap()
             .unwrap();

@@ -1,6 +1,7 @@
 //! Seeding: deterministic, backend-independent, and independent of how writes are chunked.
 
 use datagen::SeedConfig;
+use sea_orm::ConnectionTrait;
 use test_support::TestDb;
 
 use crate::{seed_into, small_seed};
@@ -12,7 +13,11 @@ async fn same_seed_gives_the_same_checksum_on_both_backends() {
     let second = seed_into(&TestDb::sqlite().await.db, &config).await;
     assert_eq!(first, second, "two SQLite seeds with the same arguments differ");
     if let Some(pg) = TestDb::postgres().await {
-        assert_eq!(seed_into(&pg.db, &config).await, first, "PostgreSQL holds different data than SQLite");
+        assert_eq!(
+            seed_into(&pg.db, &config).await,
+            first,
+            "PostgreSQL holds different data than SQLite"
+        );
     }
     let other = seed_into(&TestDb::sqlite().await.db, &small_seed(43)).await;
     assert_ne!(other, first, "a different seed must give different data");
@@ -45,7 +50,6 @@ async fn seeding_a_non_empty_database_is_refused() {
 async fn postgres_sequences_continue_after_the_seed() {
     let Some(t) = TestDb::postgres().await else { return };
     seed_into(&t.db, &small_seed(2)).await;
-    use sea_orm::ConnectionTrait;
     // An insert without an explicit id must not collide with the seeded ids.
     t.db.execute_unprepared(
         "INSERT INTO workout_sessions (user_id, workout_date, local_date, created_at, updated_at) \

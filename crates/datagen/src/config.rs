@@ -61,7 +61,9 @@ impl SeedConfig {
             .ok()
             .filter(|n| *n >= 25)
             .and_then(ParamLimit::new)
-            .ok_or_else(|| err("max-params", "must be at least 25 (the widest row binds 25)", max_params))?;
+            .ok_or_else(|| {
+                err("max-params", "must be at least 25 (the widest row binds 25)", max_params)
+            })?;
         Ok(Self { users, weeks, seed, end_date, phase, param_limit })
     }
 

@@ -8,7 +8,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use domain::{DerivedSet, SetType, UserTimeZone, WeightUnit, e1rm_kg, local_date, normalize_exercise_name};
+use domain::{
+    DerivedSet, SetType, UserTimeZone, WeightUnit, e1rm_kg, local_date, normalize_exercise_name,
+};
 use entity::{
     exercise_link, master_exercise, session_exercise, template_exercise, user, user_preference,
     workout_session, workout_template,
@@ -66,6 +68,22 @@ pub struct UserData {
     pub sessions: Vec<workout_session::Model>,
     pub set_lines: Vec<session_exercise::Model>,
     pub whoop: WhoopData,
+}
+
+impl UserData {
+    /// How many rows writing this user stores.
+    pub fn row_count(&self) -> usize {
+        2 + self.templates.len()
+            + self.template_exercises.len()
+            + self.master_exercises.len()
+            + self.exercise_links.len()
+            + self.sessions.len()
+            + self.set_lines.len()
+            + self.whoop.cycles.len()
+            + self.whoop.sleeps.len()
+            + self.whoop.recoveries.len()
+            + self.whoop.workouts.len()
+    }
 }
 
 /// A template exercise as the generator tracks it.
@@ -152,11 +170,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
     };
 
     // Users join over the first 60% of the period; a third were there from the start.
-    let join_week = if rng.random_bool(0.35) {
-        0
-    } else {
-        rng.random_range(0..=(config.weeks * 6 / 10))
-    };
+    let join_week =
+        if rng.random_bool(0.35) { 0 } else { rng.random_range(0..=(config.weeks * 6 / 10)) };
     let join_date = period_start + Duration::weeks(i64::from(join_week));
     let joined_at = at_millis(local_to_utc(zone.tz(), join_date, 9, rng.random_range(0..60)));
 
@@ -173,25 +188,33 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
         id: user_id,
         user_id,
         default_weight_unit: unit.as_str().to_owned(),
-        progression_type: (*["linear", "percentage", "adaptive"].choose(&mut rng).expect("exists")).to_owned(),
+        progression_type: (*["linear", "percentage", "adaptive"].choose(&mut rng).expect("exists"))
+            .to_owned(),
         linear_progression_kg: 2.5,
         percentage_progression: 2.5,
         target_workouts_per_week: f64::from(lifter.sessions_per_week.max(1)),
-        warmup_strategy: (*["history", "percentage", "fixed", "none"].choose(&mut rng).expect("exists")).to_owned(),
+        warmup_strategy: (*["history", "percentage", "fixed", "none"]
+            .choose(&mut rng)
+            .expect("exists"))
+        .to_owned(),
         warmup_sets_count: 3,
-        warmup_percentages: (*["[40,60,80]", "[50,70,85]", "[40,55,70,85]"].choose(&mut rng).expect("exists")).to_owned(),
+        warmup_percentages: (*["[40,60,80]", "[50,70,85]", "[40,55,70,85]"]
+            .choose(&mut rng)
+            .expect("exists"))
+        .to_owned(),
         warmup_reps_strategy: "history".to_owned(),
         warmup_fixed_reps: 5,
         predictive_defaults_enabled: rng.random_bool(0.3),
         right_swipe_action: "collapse_expand".to_owned(),
         enable_manual_wellness: rng.random_bool(0.2),
-        bodyweight_kg: rng.random_bool(0.7).then(|| (rng.random_range(550..=1100) as f64) / 10.0),
+        bodyweight_kg: rng.random_bool(0.7).then(|| f64::from(rng.random_range(550..=1100)) / 10.0),
         created_at: joined_at,
         updated_at: joined_at,
     };
 
     // Each lifter spells each exercise their own way, and may respell it when templates change.
-    let mut spelling: Vec<usize> = EXERCISES.iter().map(|it| rng.random_range(0..it.variants.len())).collect();
+    let mut spelling: Vec<usize> =
+        EXERCISES.iter().map(|it| rng.random_range(0..it.variants.len())).collect();
     let mut lifts: Vec<Lift> = EXERCISES
         .iter()
         .map(|it| Lift {
@@ -207,7 +230,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
 
     // Master exercises for most of the lifts this lifter's split uses.
     let used: Vec<usize> = {
-        let mut used: Vec<usize> = split.days.iter().flat_map(|d| d.exercises.iter().map(|n| exercise(n))).collect();
+        let mut used: Vec<usize> =
+            split.days.iter().flat_map(|d| d.exercises.iter().map(|n| exercise(n))).collect();
         used.sort_unstable();
         used.dedup();
         used
@@ -223,7 +247,9 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                 user_id,
                 name: name.to_owned(),
                 normalized_name: normalize_exercise_name(name),
-                tags: rng.random_bool(0.3).then(|| format!("{},strength", EXERCISES[idx].muscle_group)),
+                tags: rng
+                    .random_bool(0.3)
+                    .then(|| format!("{},strength", EXERCISES[idx].muscle_group)),
                 muscle_group: Some(EXERCISES[idx].muscle_group.to_owned()),
                 created_at: joined_at,
                 updated_at: joined_at,
@@ -233,7 +259,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
     }
 
     // Templates: one per split day; half the lifters rewrite them part-way, renaming exercises.
-    let n_exercises: Vec<usize> = split.days.iter().map(|d| rng.random_range(4..=d.exercises.len().min(8))).collect();
+    let n_exercises: Vec<usize> =
+        split.days.iter().map(|d| rng.random_range(4..=d.exercises.len().min(8))).collect();
     let revision_week = rng
         .random_bool(0.5)
         .then(|| join_week + (config.weeks - join_week) * rng.random_range(35..=70) / 100)
@@ -242,12 +269,17 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
     let mut template_exercises = Vec::new();
     let mut exercise_links = Vec::new();
     let mut versions: Vec<Vec<(i64, Vec<PlannedExercise>)>> = Vec::new();
-    for version in 0..(1 + usize::from(revision_week.is_some())) {
+    for version in 0..=usize::from(revision_week.is_some()) {
         let created_at = if version == 0 {
             joined_at
         } else {
             let week = revision_week.expect("a second version has a revision week");
-            at_millis(local_to_utc(zone.tz(), period_start + Duration::weeks(i64::from(week)), 8, 0))
+            at_millis(local_to_utc(
+                zone.tz(),
+                period_start + Duration::weeks(i64::from(week)),
+                8,
+                0,
+            ))
         };
         if version > 0 {
             for (idx, it) in spelling.iter_mut().enumerate() {
@@ -259,7 +291,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
         let mut days = Vec::new();
         for (day_idx, day) in split.days.iter().enumerate() {
             let template_id = next(&mut ids.template);
-            let base_name = day.names[usize::from(rng.random_bool(0.4)) * rng.random_range(1..day.names.len())];
+            let base_name =
+                day.names[usize::from(rng.random_bool(0.4)) * rng.random_range(1..day.names.len())];
             templates.push(workout_template::Model {
                 id: template_id,
                 user_id,
@@ -296,7 +329,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                 planned.push(PlannedExercise {
                     template_exercise_id: te_id,
                     catalog_idx,
-                    resolved_name: linked.map_or_else(|| typed.clone(), |(_, master)| master.to_owned()),
+                    resolved_name: linked
+                        .map_or_else(|| typed.clone(), |(_, master)| master.to_owned()),
                     name: typed,
                 });
             }
@@ -346,7 +380,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                 break;
             }
             let hour = lifter.preferred_hour + rng.random_range(0..2);
-            let workout_date = at_millis(local_to_utc(zone.tz(), date, hour, rng.random_range(0..60)));
+            let workout_date =
+                at_millis(local_to_utc(zone.tz(), date, hour, rng.random_range(0..60)));
             let session_id = next(&mut ids.session);
             let freestyle = rng.random_bool(0.04);
             let (template_id, planned): (Option<i64>, Vec<PlannedExercise>) = if freestyle {
@@ -356,7 +391,12 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                     .into_iter()
                     .map(|idx| {
                         let name = EXERCISES[idx].variants[spelling[idx]].to_owned();
-                        PlannedExercise { template_exercise_id: 0, catalog_idx: idx, resolved_name: name.clone(), name }
+                        PlannedExercise {
+                            template_exercise_id: 0,
+                            catalog_idx: idx,
+                            resolved_name: name.clone(),
+                            name,
+                        }
                     })
                     .collect();
                 (None, planned)
@@ -386,12 +426,14 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                     deload,
                 );
                 for (set_order, line) in lines.into_iter().enumerate() {
-                    let derived = DerivedSet::compute(line.weight, lifter.unit, line.reps, Some(line.sets));
+                    let derived =
+                        DerivedSet::compute(line.weight, lifter.unit, line.reps, Some(line.sets));
                     set_lines.push(session_exercise::Model {
                         id: next(&mut ids.set_line),
                         user_id,
                         session_id,
-                        template_exercise_id: (it.template_exercise_id != 0).then_some(it.template_exercise_id),
+                        template_exercise_id: (it.template_exercise_id != 0)
+                            .then_some(it.template_exercise_id),
                         exercise_name: it.name.clone(),
                         resolved_exercise_name: it.resolved_name.clone(),
                         set_order: i32::try_from(set_order).unwrap_or(i32::MAX),
@@ -407,7 +449,8 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                         is_default_applied: rng.random_bool(0.15),
                         one_rm_estimate: derived.one_rm_estimate,
                         volume_load: derived.volume_load,
-                        created_at: workout_date + Duration::minutes(i64::try_from(set_order).unwrap_or(0) * 3),
+                        created_at: workout_date
+                            + Duration::minutes(i64::try_from(set_order).unwrap_or(0) * 3),
                     });
                 }
             }
@@ -418,7 +461,15 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
     }
 
     let whoop = if rng.random_bool(0.5) {
-        whoop::generate(&mut rng_for(config.seed, user_idx, 1), user_id, zone, join_date, config.end_date, &sessions, &mut ids.whoop)
+        whoop::generate(
+            &mut rng_for(config.seed, user_idx, 1),
+            user_id,
+            zone,
+            join_date,
+            config.end_date,
+            &sessions,
+            &mut ids.whoop,
+        )
     } else {
         WhoopData::default()
     };
@@ -465,14 +516,22 @@ struct Line {
 }
 
 /// The set lines for one exercise in one session: warm-ups, working sets, sometimes a drop set.
-fn set_lines_for(rng: &mut ChaCha8Rng, lifter: &Lifter, lift: &Lift, kind: Kind, deload: bool) -> Vec<Line> {
+fn set_lines_for(
+    rng: &mut ChaCha8Rng,
+    lifter: &Lifter,
+    lift: &Lift,
+    kind: Kind,
+    deload: bool,
+) -> Vec<Line> {
     let unit = lifter.unit;
     let reps = lift.target_reps;
     let factor = e1rm_kg(1.0, reps).unwrap_or(1.0);
     let intensity = rng.random_range(0.9..1.0) * if deload { 0.7 } else { 1.0 };
     let working_kg = lift.e1rm_kg / factor * intensity;
     let working = loadable(unit.from_kg(working_kg), unit);
-    let rest = |rng: &mut ChaCha8Rng, base: i32| lifter.logs_rest.then(|| base + 15 * rng.random_range(0..5));
+    let rest = |rng: &mut ChaCha8Rng, base: i32| {
+        lifter.logs_rest.then(|| base + 15 * rng.random_range(0..5))
+    };
     let mut lines = Vec::new();
 
     let n_warmups = match kind {
@@ -505,7 +564,8 @@ fn set_lines_for(rng: &mut ChaCha8Rng, lifter: &Lifter, lift: &Lift, kind: Kind,
         return lines;
     }
     for set_idx in 0..n_working {
-        let fatigue = if set_idx >= 2 && rng.random_bool(0.25) { rng.random_range(1..=2) } else { 0 };
+        let fatigue =
+            if set_idx >= 2 && rng.random_bool(0.25) { rng.random_range(1..=2) } else { 0 };
         let last = set_idx == n_working - 1;
         let to_failure = last && !deload && rng.random_bool(0.03);
         lines.push(Line {

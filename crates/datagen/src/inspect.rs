@@ -27,7 +27,10 @@ pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u6
         (user::Entity.table_name(), user::Entity::find().count(db).await?),
         (user_preference::Entity.table_name(), user_preference::Entity::find().count(db).await?),
         (workout_template::Entity.table_name(), workout_template::Entity::find().count(db).await?),
-        (template_exercise::Entity.table_name(), template_exercise::Entity::find().count(db).await?),
+        (
+            template_exercise::Entity.table_name(),
+            template_exercise::Entity::find().count(db).await?,
+        ),
         (master_exercise::Entity.table_name(), master_exercise::Entity::find().count(db).await?),
         (exercise_link::Entity.table_name(), exercise_link::Entity::find().count(db).await?),
         (workout_session::Entity.table_name(), workout_session::Entity::find().count(db).await?),
@@ -70,7 +73,8 @@ where
     E: EntityTrait,
     E::Model: Debug,
 {
-    let id = E::Column::from_str("id").map_err(|_| DbErr::Custom(format!("{} has no id column", E::default().table_name())))?;
+    let id = E::Column::from_str("id")
+        .map_err(|_| DbErr::Custom(format!("{} has no id column", E::default().table_name())))?;
     hasher.update(E::default().table_name().as_bytes());
     hasher.update(b"\n");
     let mut last = 0i64;

@@ -78,7 +78,8 @@ pub(crate) fn generate(
     let mut day = from;
     let mut recent_recovery: Vec<(f64, f64, f64)> = Vec::new();
     while day <= to {
-        let onset = local_to_utc(zone.tz(), day - Duration::days(1), 22, 0) + Duration::minutes(rng.random_range(0..150));
+        let onset = local_to_utc(zone.tz(), day - Duration::days(1), 22, 0)
+            + Duration::minutes(rng.random_range(0..150));
         let slept_ms: i64 = rng.random_range(5 * 3_600_000..9 * 3_600_000);
         let wake = onset + Duration::milliseconds(slept_ms + rng.random_range(600_000..2_400_000));
         let tz_offset = offset(zone, wake);
@@ -91,9 +92,13 @@ pub(crate) fn generate(
 
         // The cycle runs from sleep onset to the next sleep onset; the last one is still open.
         let cycle_number = take(&mut ids.whoop_cycle_number);
-        let cycle_end = (day < to).then(|| onset + Duration::hours(24) + Duration::minutes(rng.random_range(-60..60)));
+        let cycle_end = (day < to)
+            .then(|| onset + Duration::hours(24) + Duration::minutes(rng.random_range(-60..60)));
         let trained_today = sessions.get(session_idx).is_some_and(|s| s.local_date == day);
-        let strain: f64 = round1(rng.random_range(4.0..12.0) + if trained_today { rng.random_range(3.0..8.0) } else { 0.0 });
+        let strain: f64 = round1(
+            rng.random_range(4.0..12.0)
+                + if trained_today { rng.random_range(3.0..8.0) } else { 0.0 },
+        );
         let kilojoule = round1(rng.random_range(7_000.0..14_000.0) + strain * 150.0);
         let avg_hr = rng.random_range(58..76);
         let max_hr = rng.random_range(120..190);
@@ -205,15 +210,21 @@ pub(crate) fn generate(
         });
 
         // Recovery follows from the night: better sleep and an easier day before mean more.
-        let hrv = round1((base_hrv * rng.random_range(0.75..1.25) * (0.8 + performance / 500.0)).max(10.0));
+        let hrv = round1(
+            (base_hrv * rng.random_range(0.75..1.25) * (0.8 + performance / 500.0)).max(10.0),
+        );
         let rhr = round1(base_rhr + rng.random_range(-4.0..5.0));
-        let score = (hrv / base_hrv * 55.0 + performance * 0.3 + rng.random_range(-10.0..10.0)).clamp(1.0, 99.0).round();
+        let score = (hrv / base_hrv * 55.0 + performance * 0.3 + rng.random_range(-10.0..10.0))
+            .clamp(1.0, 99.0)
+            .round();
         let window = recent_recovery.len().min(7);
         let (hrv_base, rhr_base, resp_base) = if window == 0 {
             (hrv, rhr, resp)
         } else {
             let recent = &recent_recovery[recent_recovery.len() - window..];
-            let mean = |f: fn(&(f64, f64, f64)) -> f64| round1(recent.iter().map(f).sum::<f64>() / window as f64);
+            let mean = |f: fn(&(f64, f64, f64)) -> f64| {
+                round1(recent.iter().map(f).sum::<f64>() / window as f64)
+            };
             (mean(|it| it.0), mean(|it| it.1), mean(|it| it.2))
         };
         recent_recovery.push((hrv, rhr, resp));
@@ -263,7 +274,11 @@ pub(crate) fn generate(
             session_idx += 1;
         }
         if rng.random_bool(0.12) {
-            activities.push((local_to_utc(zone.tz(), day, 7, rng.random_range(0..50)), "running", rng.random_range(20..60)));
+            activities.push((
+                local_to_utc(zone.tz(), day, 7, rng.random_range(0..50)),
+                "running",
+                rng.random_range(20..60),
+            ));
         }
         for (start, sport, minutes) in activities {
             let end = start + Duration::minutes(minutes);
@@ -295,7 +310,10 @@ pub(crate) fn generate(
                 sport_name: sport.to_owned(),
                 score_state: "SCORED".to_owned(),
                 score: Some(score_json.to_string()),
-                during: Some(json!({ "lower": rfc3339(start), "upper": rfc3339(end), "bounds": "[)" }).to_string()),
+                during: Some(
+                    json!({ "lower": rfc3339(start), "upper": rfc3339(end), "bounds": "[)" })
+                        .to_string(),
+                ),
                 zone_duration: Some(zone_json.to_string()),
                 created_at: end + Duration::minutes(5),
                 updated_at: end + Duration::minutes(20),

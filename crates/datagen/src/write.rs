@@ -1,12 +1,12 @@
 //! Writing a seed: migrate, refuse a non-empty database unless asked to reset, then one
 //! transaction per user through the parameter-limited bulk path.
 
-use db::{Backend, BulkError, ParamLimit, insert_chunked};
+use db::{Backend, BulkError, ParamLimit, insert_statements};
 use entity::user;
 use migration::{Migrator, MigratorTrait, migrate_to_phase};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    IntoActiveModel, PaginatorTrait, Statement, TransactionTrait,
 };
 
 use crate::config::SeedConfig;
@@ -15,18 +15,26 @@ use crate::generate::{IdCounters, UserData, generate_user};
 /// Why a seed stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error("the database already holds {0} users: seed into an empty database, or pass --reset to wipe it")]
+    #[error(
+        "the database already holds {0} users: seed into an empty database, or pass --reset to wipe it"
+    )]
     NotEmpty(u64),
     #[error("migrating to phase {phase} failed: {source}")]
     Migrate { phase: u32, source: DbErr },
-    #[error("writing user {user_idx} of {n_users} failed, the database is incomplete (rerun with --reset): {source}")]
+    #[error(
+        "writing user {user_idx} of {n_users} failed, the database is incomplete (rerun with --reset): {source}"
+    )]
     Write { user_idx: u32, n_users: u32, source: BulkError },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
 /// Prepares the schema: wipes it first with `reset`, then brings it to the configured phase.
-pub async fn prepare(db: &DatabaseConnection, config: &SeedConfig, reset: bool) -> Result<(), SeedError> {
+pub async fn prepare(
+    db: &DatabaseConnection,
+    config: &SeedConfig,
+    reset: bool,
+) -> Result<(), SeedError> {
     let migrate_err = |source| SeedError::Migrate { phase: config.phase, source };
     if reset {
         Migrator::fresh(db).await.map_err(migrate_err)?;
@@ -39,11 +47,20 @@ pub async fn prepare(db: &DatabaseConnection, config: &SeedConfig, reset: bool) 
     Ok(())
 }
 
-/// Generates and writes every user; calls `on_user` after each committed user.
+/// What was written for one user, reported after its transaction commits.
+#[derive(Debug, Clone, Copy)]
+pub struct WrittenUser {
+    pub user_idx: u32,
+    pub rows: usize,
+    pub set_lines: usize,
+}
+
+/// Generates and writes every user, in order, one transaction each; calls `on_user` after each
+/// committed user.
 pub async fn write_all(
     db: &DatabaseConnection,
     config: &SeedConfig,
-    mut on_user: impl FnMut(&UserData),
+    mut on_user: impl FnMut(WrittenUser),
 ) -> Result<(), SeedError> {
     let mut ids = IdCounters::default();
     for user_idx in 0..config.users {
@@ -53,7 +70,7 @@ pub async fn write_all(
             n_users: config.users,
             source,
         })?;
-        on_user(&data);
+        on_user(WrittenUser { user_idx, rows: data.row_count(), set_lines: data.set_lines.len() });
     }
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         advance_sequences(db).await?;
@@ -61,23 +78,47 @@ pub async fn write_all(
     Ok(())
 }
 
-/// Writes one user's rows atomically.
-pub async fn write_user(db: &DatabaseConnection, data: &UserData, limit: ParamLimit) -> Result<(), BulkError> {
+async fn execute_in_transaction(
+    db: &DatabaseConnection,
+    statements: Vec<Statement>,
+) -> Result<(), BulkError> {
     let txn = db.begin().await?;
-    insert_chunked(&txn, vec![active(data.user.clone())], limit).await?;
-    insert_chunked(&txn, vec![active(data.preferences.clone())], limit).await?;
-    insert_chunked(&txn, actives(&data.templates), limit).await?;
-    insert_chunked(&txn, actives(&data.template_exercises), limit).await?;
-    insert_chunked(&txn, actives(&data.master_exercises), limit).await?;
-    insert_chunked(&txn, actives(&data.exercise_links), limit).await?;
-    insert_chunked(&txn, actives(&data.sessions), limit).await?;
-    insert_chunked(&txn, actives(&data.set_lines), limit).await?;
-    insert_chunked(&txn, actives(&data.whoop.cycles), limit).await?;
-    insert_chunked(&txn, actives(&data.whoop.sleeps), limit).await?;
-    insert_chunked(&txn, actives(&data.whoop.recoveries), limit).await?;
-    insert_chunked(&txn, actives(&data.whoop.workouts), limit).await?;
+    for statement in statements {
+        txn.execute_raw(statement).await?;
+    }
     txn.commit().await?;
     Ok(())
+}
+
+/// Writes one user's rows atomically.
+pub async fn write_user(
+    db: &DatabaseConnection,
+    data: &UserData,
+    limit: ParamLimit,
+) -> Result<(), BulkError> {
+    let statements = user_statements(db.get_database_backend(), data, limit)?;
+    execute_in_transaction(db, statements).await
+}
+
+/// The statements that store one user, in foreign-key order.
+fn user_statements(
+    backend: DbBackend,
+    data: &UserData,
+    limit: ParamLimit,
+) -> Result<Vec<Statement>, BulkError> {
+    let mut res = insert_statements(backend, vec![active(data.user.clone())], limit)?;
+    res.extend(insert_statements(backend, vec![active(data.preferences.clone())], limit)?);
+    res.extend(insert_statements(backend, actives(&data.templates), limit)?);
+    res.extend(insert_statements(backend, actives(&data.template_exercises), limit)?);
+    res.extend(insert_statements(backend, actives(&data.master_exercises), limit)?);
+    res.extend(insert_statements(backend, actives(&data.exercise_links), limit)?);
+    res.extend(insert_statements(backend, actives(&data.sessions), limit)?);
+    res.extend(insert_statements(backend, actives(&data.set_lines), limit)?);
+    res.extend(insert_statements(backend, actives(&data.whoop.cycles), limit)?);
+    res.extend(insert_statements(backend, actives(&data.whoop.sleeps), limit)?);
+    res.extend(insert_statements(backend, actives(&data.whoop.recoveries), limit)?);
+    res.extend(insert_statements(backend, actives(&data.whoop.workouts), limit)?);
+    Ok(res)
 }
 
 /// A model as an insertable active model with every column set (ids included).

@@ -5,7 +5,10 @@
 //! statement. The caller decides the transaction: pass a `DatabaseTransaction` to make the whole
 //! write atomic.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityName, EntityTrait, Iterable};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityName, EntityTrait, Iterable,
+    QueryTrait, Statement,
+};
 
 use crate::config::ParamLimit;
 
@@ -33,8 +36,26 @@ where
     A: ActiveModelTrait + Send,
     C: ConnectionTrait,
 {
+    let mut n_written = 0;
+    for statement in insert_statements(db.get_database_backend(), rows, limit)? {
+        n_written += db.execute_raw(statement).await?.rows_affected();
+    }
+    Ok(n_written)
+}
+
+/// Builds, without executing, the `INSERT` statements `insert_chunked` would run. Building is
+/// pure, so a writer can build the next batch on another thread while the database executes this
+/// one.
+pub fn insert_statements<A>(
+    backend: DbBackend,
+    rows: Vec<A>,
+    limit: ParamLimit,
+) -> Result<Vec<Statement>, BulkError>
+where
+    A: ActiveModelTrait,
+{
     let Some(first) = rows.first() else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let table = || A::Entity::default().table_name().to_owned();
     let set_mask = |row: &A| -> Vec<bool> {
@@ -48,11 +69,11 @@ where
     let Some(chunk_rows) = rows_per_statement(columns, limit) else {
         return Err(BulkError::RowTooWide { table: table(), columns, limit: limit.get() });
     };
-    let mut n_written = 0;
+    let mut res = Vec::with_capacity(rows.len().div_ceil(chunk_rows));
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(chunk_rows).collect();
-        n_written += <A::Entity as EntityTrait>::insert_many(chunk).exec_without_returning(db).await?;
+        res.push(<A::Entity as EntityTrait>::insert_many(chunk).build(backend));
     }
-    Ok(n_written)
+    Ok(res)
 }

@@ -139,7 +139,8 @@ fn parse_backend(url: &str) -> Result<Backend, DbUrlError> {
             Ok(Backend::Sqlite)
         }
         "postgres" | "postgresql" => {
-            let parsed = url::Url::parse(url).map_err(|err| DbUrlError::Malformed(err.to_string()))?;
+            let parsed =
+                url::Url::parse(url).map_err(|err| DbUrlError::Malformed(err.to_string()))?;
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(DbUrlError::Malformed("postgres url names no host".to_owned()));
             }
@@ -178,7 +179,10 @@ mod tests {
         }
         let bad = [
             ("", "database url is empty"),
-            ("mysql://x/y", "database url must start with `sqlite:` or `postgres://`, got scheme `mysql`"),
+            (
+                "mysql://x/y",
+                "database url must start with `sqlite:` or `postgres://`, got scheme `mysql`",
+            ),
             ("not a url", "database url is malformed: `not a url` has no scheme"),
             ("sqlite://", "database url is malformed: sqlite url names no file"),
             ("postgres://", "database url is malformed: postgres url names no host"),

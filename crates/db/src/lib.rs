@@ -11,7 +11,7 @@ mod config;
 mod connect;
 pub mod metered;
 
-pub use bulk::{BulkError, insert_chunked, rows_per_statement};
+pub use bulk::{BulkError, insert_chunked, insert_statements, rows_per_statement};
 pub use config::{Backend, DEFAULT_SQLITE_URL, DbConfig, DbUrlError, ParamLimit};
 pub use connect::{ConnectError, connect};
 pub use metered::{Meter, Metered};

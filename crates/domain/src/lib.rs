@@ -13,7 +13,9 @@ mod validate;
 pub use calendar::{TimeZoneError, UserTimeZone, iso_week_start, local_date};
 pub use set::{DerivedSet, SetType, UnknownSetType, e1rm_kg, normalize_exercise_name, volume_load};
 pub use units::{KG_PER_LB, UnknownUnit, WeightUnit};
-pub use validate::{Limits, ValidationError, Violation, check_name, check_range, check_workout_date};
+pub use validate::{
+    Limits, ValidationError, Violation, check_name, check_range, check_workout_date,
+};
 
 #[cfg(test)]
 mod tests;

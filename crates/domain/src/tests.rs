@@ -64,19 +64,18 @@ fn volume_load_needs_every_factor_positive() {
     }
 }
 
+/// (weight as typed, unit, reps, sets, expected derived columns)
+type DerivedCase = (Option<f64>, WeightUnit, Option<i32>, Option<i32>, DerivedSet);
+
 #[test]
 fn derived_set_converts_pounds_and_defaults_sets_to_one() {
-    let cases: &[(Option<f64>, WeightUnit, Option<i32>, Option<i32>, DerivedSet)] = &[
+    let cases: &[DerivedCase] = &[
         (
             Some(100.0),
             WeightUnit::Kg,
             Some(5),
             None,
-            DerivedSet {
-                weight_kg: Some(100.0),
-                one_rm_estimate: Some(112.5),
-                volume_load: 500.0,
-            },
+            DerivedSet { weight_kg: Some(100.0), one_rm_estimate: Some(112.5), volume_load: 500.0 },
         ),
         (
             Some(225.0),
@@ -116,7 +115,12 @@ fn derived_set_converts_pounds_and_defaults_sets_to_one() {
 
 #[test]
 fn units_and_set_types_parse_and_print() {
-    let units = [("kg", WeightUnit::Kg), ("KG", WeightUnit::Kg), ("lbs", WeightUnit::Lbs), ("lb", WeightUnit::Lbs)];
+    let units = [
+        ("kg", WeightUnit::Kg),
+        ("KG", WeightUnit::Kg),
+        ("lbs", WeightUnit::Lbs),
+        ("lb", WeightUnit::Lbs),
+    ];
     for (text, unit) in units {
         assert_eq!(text.parse::<WeightUnit>().unwrap(), unit);
     }
@@ -189,7 +193,8 @@ fn validation_names_the_field_and_the_rule() {
     assert!(check_name("name", &"é".repeat(100)).is_ok());
     let now = Utc.with_ymd_and_hms(2025, 3, 10, 12, 0, 0).unwrap();
     assert!(check_workout_date("workoutDate", now + chrono::Duration::hours(23), now).is_ok());
-    let err = check_workout_date("workoutDate", now + chrono::Duration::hours(25), now).unwrap_err();
+    let err =
+        check_workout_date("workoutDate", now + chrono::Duration::hours(25), now).unwrap_err();
     assert_eq!(err.to_string(), "workoutDate: must be at most one day in the future");
 }
 
@@ -222,6 +227,6 @@ proptest! {
     #[test]
     fn normalization_is_idempotent(name in "\\PC{0,40}") {
         let once = normalize_exercise_name(&name);
-        prop_assert_eq!(normalize_exercise_name(&once), once.clone());
+        prop_assert_eq!(normalize_exercise_name(&once), once);
     }
 }

@@ -52,7 +52,7 @@ impl fmt::Display for ValidationError {
 /// Checks that `value` lies in `range`; NaN is never in range.
 pub fn check_range<T>(field: &str, value: T, range: &RangeInclusive<T>) -> Result<(), Violation>
 where
-    T: PartialOrd + fmt::Display,
+    T: PartialOrd + fmt::Display + Copy,
 {
     if range.contains(&value) {
         Ok(())

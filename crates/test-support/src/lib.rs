@@ -47,7 +47,8 @@ impl TestDb {
     /// A fresh schema on the test PostgreSQL server, or `None` when there is no server and this
     /// is not CI. Under `CI=true` a missing server is a test failure.
     pub async fn postgres() -> Option<Self> {
-        let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_PG_URL.to_owned());
+        let url =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_PG_URL.to_owned());
         let mut admin_config = DbConfig::new(&url).expect("TEST_DATABASE_URL is a valid url");
         admin_config.max_connections = 1;
         let admin = match db::connect(&admin_config).await {
@@ -57,14 +58,18 @@ impl TestDb {
                     std::env::var("CI").as_deref() != Ok("true"),
                     "PostgreSQL is required under CI=true: {err}"
                 );
-                eprintln!("SKIPPED: PostgreSQL test (no server: {err}); set TEST_DATABASE_URL to run it");
+                eprintln!(
+                    "SKIPPED: PostgreSQL test (no server: {err}); set TEST_DATABASE_URL to run it"
+                );
                 return None;
             }
         };
         drop_stale_schemas(&admin).await;
         let schema = format!("t_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         admin
-            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+            .execute_unprepared(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
             .await
             .expect("create the test schema");
         admin.close().await.expect("close the admin connection");
@@ -122,8 +127,12 @@ async fn drop_stale_schemas(admin: &DatabaseConnection) {
     };
     for row in rows {
         let pid = row.nspname.split('_').nth(1).and_then(|it| it.parse::<u32>().ok());
-        if pid.is_some_and(|pid| pid != std::process::id() && !PathBuf::from(format!("/proc/{pid}")).exists()) {
-            let _ = admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {} CASCADE", row.nspname)).await;
+        if pid.is_some_and(|pid| {
+            pid != std::process::id() && !PathBuf::from(format!("/proc/{pid}")).exists()
+        }) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {} CASCADE", row.nspname))
+                .await;
         }
     }
 }
@@ -154,13 +163,14 @@ pub async fn schema_snapshot(db: &DatabaseConnection) -> Vec<String> {
                 AND tc.constraint_type <> 'CHECK'"
         }
     };
-    let mut lines: Vec<String> = Line::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
-        .all(db)
-        .await
-        .expect("read the schema")
-        .into_iter()
-        .map(|it| it.line)
-        .collect();
+    let mut lines: Vec<String> =
+        Line::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+            .all(db)
+            .await
+            .expect("read the schema")
+            .into_iter()
+            .map(|it| it.line)
+            .collect();
     lines.sort();
     lines
 }
@@ -181,13 +191,17 @@ pub async fn index_names(db: &DatabaseConnection, table: &str) -> Vec<String> {
             vec![table.into()],
         ),
     };
-    let mut names: Vec<String> = Row::find_by_statement(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
-        .all(db)
-        .await
-        .expect("list indexes")
-        .into_iter()
-        .map(|it| it.name)
-        .collect();
+    let mut names: Vec<String> = Row::find_by_statement(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .all(db)
+    .await
+    .expect("list indexes")
+    .into_iter()
+    .map(|it| it.name)
+    .collect();
     names.sort();
     names
 }

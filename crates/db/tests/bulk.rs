@@ -1,0 +1,91 @@
+//! The bulk write path never binds more parameters than the limit, counted at the connection.
+
+#![allow(clippy::unwrap_used, reason = "test helpers may panic")]
+
+use chrono::{TimeZone, Utc};
+use db::{DbConfig, Metered, ParamLimit, insert_chunked, rows_per_statement};
+use migration::{Migrator, MigratorTrait};
+use proptest::prelude::*;
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
+
+fn user(idx: usize) -> entity::user::ActiveModel {
+    let at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    entity::user::ActiveModel {
+        id: Set(i64::try_from(idx).unwrap() + 1),
+        external_id: Set(format!("ext-{idx}")),
+        email: Set(format!("u{idx}@example.test")),
+        display_name: Set(None),
+        timezone: Set("UTC".to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+}
+
+async fn check_insert(n_rows: usize, limit: usize) {
+    let db = db::connect(&DbConfig::new("sqlite::memory:").unwrap()).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let limit = ParamLimit::new(limit).unwrap();
+    let metered = Metered::new(db);
+    let rows: Vec<_> = (0..n_rows).map(user).collect();
+    let written = insert_chunked(&metered, rows, limit).await.unwrap();
+    let meter = metered.meter();
+    assert_eq!(written, n_rows as u64);
+    assert!(meter.max_params <= limit.get(), "{meter:?} over {limit:?}");
+    let per_statement = rows_per_statement(7, limit).unwrap();
+    assert_eq!(meter.statements, n_rows.div_ceil(per_statement), "{meter:?}");
+    assert_eq!(meter.total_params, n_rows * 7);
+    let stored = entity::user::Entity::find().count(metered.inner()).await.unwrap();
+    assert_eq!(stored, n_rows as u64);
+}
+
+#[tokio::test]
+async fn empty_input_runs_no_statement() {
+    let db = db::connect(&DbConfig::new("sqlite::memory:").unwrap()).await.unwrap();
+    let metered = Metered::new(db);
+    let written = insert_chunked(&metered, Vec::<entity::user::ActiveModel>::new(), ParamLimit::D1)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    assert_eq!(metered.meter().statements, 0);
+}
+
+#[tokio::test]
+async fn rows_wider_than_the_limit_are_refused_before_any_write() {
+    let db = db::connect(&DbConfig::new("sqlite::memory:").unwrap()).await.unwrap();
+    let metered = Metered::new(db);
+    let err =
+        insert_chunked(&metered, vec![user(0)], ParamLimit::new(5).unwrap()).await.unwrap_err();
+    assert_eq!(err.to_string(), "a users row sets 7 columns, more than the limit of 5 parameters");
+    assert_eq!(metered.meter().statements, 0);
+}
+
+#[tokio::test]
+async fn ragged_rows_are_refused() {
+    let db = db::connect(&DbConfig::new("sqlite::memory:").unwrap()).await.unwrap();
+    let mut second = user(1);
+    second.display_name = sea_orm::ActiveValue::NotSet;
+    let err = insert_chunked(&db, vec![user(0), second], ParamLimit::D1).await.unwrap_err();
+    assert!(err.to_string().contains("row 1 differs"), "{err}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_statement_binds_more_than_the_limit(n_rows in 0usize..10_000, limit in 7usize..=250) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(check_insert(n_rows, limit));
+    }
+
+    #[test]
+    fn chunks_fill_the_limit_without_passing_it(columns in 1usize..=120, limit in 1usize..=500) {
+        let limit = ParamLimit::new(limit).unwrap();
+        match rows_per_statement(columns, limit) {
+            Some(rows) => {
+                prop_assert!(rows * columns <= limit.get());
+                prop_assert!((rows + 1) * columns > limit.get());
+            }
+            None => prop_assert!(columns > limit.get()),
+        }
+    }
+}

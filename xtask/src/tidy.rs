@@ -1,0 +1,214 @@
+//! Repository invariants, checked by `cargo xtask tidy` and by `cargo test` (the `tidy` test):
+//! crate layering, manifest hygiene, module docs, banned test attributes, migration registration.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::project_root;
+
+/// Which workspace crates each crate may depend on (normal and build dependencies).
+/// Adding an edge here is an architecture change: update ARCHITECTURE.md in the same commit.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("domain", &[]),
+    ("entity", &[]),
+    ("db", &[]),
+    ("migration", &[]),
+    ("datagen", &["domain", "entity", "db", "migration"]),
+    ("test-support", &["db", "migration"]),
+    ("bench", &["domain", "entity", "db", "datagen", "migration"]),
+    ("e2e", &[]),
+    ("xtask", &[]),
+];
+
+/// External crates a workspace crate must never name (normal dependencies): keeps the pure
+/// layers pure and frameworks where they belong.
+const BANNED: &[(&str, &[&str])] = &[
+    ("domain", &["sea-orm", "tokio", "sqlx", "serde_json", "async-graphql", "axum"]),
+    ("entity", &["tokio", "async-graphql", "axum", "serde_json"]),
+    ("migration", &["entity", "tokio", "async-graphql", "axum"]),
+    ("db", &["async-graphql", "axum", "clap"]),
+    ("xtask", &["sea-orm", "tokio", "domain", "entity", "db", "datagen"]),
+];
+
+/// Crates that may only ever be dev-dependencies.
+const DEV_ONLY: &[&str] = &["test-support", "proptest", "criterion"];
+
+pub(crate) fn run() -> anyhow::Result<()> {
+    let violations = check_all()?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("tidy found problems:\n{}", violations.join("\n")))
+    }
+}
+
+fn check_all() -> anyhow::Result<Vec<String>> {
+    let mut res = Vec::new();
+    let metadata = cargo_metadata()?;
+    check_layers(&metadata, &mut res);
+    check_manifests(&mut res)?;
+    check_sources(&mut res)?;
+    check_migrations(&mut res)?;
+    Ok(res)
+}
+
+fn cargo_metadata() -> anyhow::Result<serde_json::Value> {
+    let out =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+            .current_dir(project_root())
+            .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+fn check_layers(metadata: &serde_json::Value, res: &mut Vec<String>) {
+    let empty = Vec::new();
+    let packages = metadata["packages"].as_array().unwrap_or(&empty);
+    let members: Vec<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
+    let allowed: BTreeMap<&str, &[&str]> = LAYERS.iter().copied().collect();
+    let banned: BTreeMap<&str, &[&str]> = BANNED.iter().copied().collect();
+    for package in packages {
+        let name = package["name"].as_str().unwrap_or_default();
+        let Some(ok) = allowed.get(name) else {
+            res.push(format!("{name}: not listed in LAYERS (xtask/src/tidy.rs)"));
+            continue;
+        };
+        for dep in package["dependencies"].as_array().unwrap_or(&empty) {
+            let dep_name = dep["name"].as_str().unwrap_or_default();
+            let is_dev = dep["kind"].as_str() == Some("dev");
+            if !is_dev && DEV_ONLY.contains(&dep_name) {
+                res.push(format!("{name} -> {dep_name}: only allowed as a dev-dependency"));
+            }
+            if is_dev {
+                continue;
+            }
+            if members.contains(&dep_name) && !ok.contains(&dep_name) {
+                res.push(format!("{name} -> {dep_name}: edge not allowed by LAYERS"));
+            }
+            if banned.get(name).is_some_and(|list| list.contains(&dep_name)) {
+                res.push(format!("{name} -> {dep_name}: banned for this crate"));
+            }
+        }
+    }
+}
+
+fn member_dirs() -> anyhow::Result<Vec<PathBuf>> {
+    let root = project_root();
+    let mut res =
+        vec![root.join("migration"), root.join("benches"), root.join("tests"), root.join("xtask")];
+    for entry in fs::read_dir(root.join("crates"))? {
+        res.push(entry?.path());
+    }
+    res.sort();
+    Ok(res)
+}
+
+fn check_manifests(res: &mut Vec<String>) -> anyhow::Result<()> {
+    for dir in member_dirs()? {
+        let manifest = fs::read_to_string(dir.join("Cargo.toml"))?;
+        let shown = dir.strip_prefix(project_root()).unwrap_or(&dir).display().to_string();
+        if !manifest.contains("[lints]\nworkspace = true") {
+            res.push(format!("{shown}/Cargo.toml: missing `[lints] workspace = true`"));
+        }
+        if !manifest.contains("publish.workspace = true") {
+            res.push(format!("{shown}/Cargo.toml: missing `publish.workspace = true`"));
+        }
+        let mut section = String::new();
+        for line in manifest.lines() {
+            if line.starts_with('[') {
+                line.clone_into(&mut section);
+                continue;
+            }
+            let in_deps = section.ends_with("dependencies]");
+            if in_deps && !line.trim().is_empty() && !line.contains("workspace = true") {
+                res.push(format!("{shown}/Cargo.toml: `{line}` must use `workspace = true`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn rust_files(dir: &Path, res: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "target") {
+                continue;
+            }
+            rust_files(&path, res)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            res.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn check_sources(res: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for dir in member_dirs()? {
+        rust_files(&dir, &mut files)?;
+    }
+    // Spelled in pieces so this file does not trip its own check.
+    let banned = [concat!("#[should", "_panic"), concat!("#[ig", "nore")];
+    for file in files {
+        let text = fs::read_to_string(&file)?;
+        let shown = file.strip_prefix(project_root()).unwrap_or(&file).display().to_string();
+        if !text.starts_with("//!") {
+            res.push(format!(
+                "{shown}: must start with a `//!` comment saying what the module is for"
+            ));
+        }
+        for pattern in banned {
+            if text.contains(pattern) {
+                res.push(format!("{shown}: uses `{pattern}`; assert on the error instead"));
+            }
+        }
+        if text.lines().any(|l| l.ends_with(' ') || l.ends_with('\t')) {
+            res.push(format!("{shown}: trailing whitespace"));
+        }
+    }
+    Ok(())
+}
+
+fn check_migrations(res: &mut Vec<String>) -> anyhow::Result<()> {
+    let src = project_root().join("migration/src");
+    let lib = fs::read_to_string(src.join("lib.rs"))?;
+    let mut names: Vec<String> = fs::read_dir(&src)?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| n.starts_with('m') && Path::new(n).extension().is_some_and(|e| e == "rs"))
+        .map(|n| n.trim_end_matches(".rs").to_owned())
+        .collect();
+    names.sort();
+    let mut last_pos = 0;
+    for name in &names {
+        let well_formed = name.len() > 18
+            && name[1..9].bytes().all(|b| b.is_ascii_digit())
+            && &name[9..10] == "_"
+            && name[10..16].bytes().all(|b| b.is_ascii_digit());
+        if !well_formed {
+            res.push(format!("migration/src/{name}.rs: name must be mYYYYMMDD_NNNNNN_verb_object"));
+        }
+        match (lib.find(&format!("mod {name};")), lib.find(&format!("{name}::Migration"))) {
+            (Some(_), Some(pos)) if pos >= last_pos => last_pos = pos,
+            (Some(_), Some(_)) => res.push(format!("migration {name}: registered out of order")),
+            _ => res.push(format!("migration {name}: not registered in migration/src/lib.rs")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tidy() {
+        let violations = super::check_all().unwrap();
+        assert!(violations.is_empty(), "tidy found problems:\n{}", violations.join("\n"));
+    }
+}
