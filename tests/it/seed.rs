@@ -2,7 +2,7 @@
 
 use datagen::SeedConfig;
 use sea_orm::ConnectionTrait;
-use test_support::TestDb;
+use test_support::{TestDb, backend_tests};
 
 use crate::{seed_into, small_seed};
 
@@ -32,18 +32,18 @@ async fn chunk_size_does_not_change_the_data() {
     assert_eq!(a, b);
 }
 
-#[tokio::test]
-async fn seeding_a_non_empty_database_is_refused() {
-    let t = TestDb::sqlite().await;
-    let config = small_seed(1);
-    seed_into(&t.db, &config).await;
-    let err = datagen::write::prepare(&t.db, &config, false).await.unwrap_err();
-    assert!(err.to_string().contains("already holds 3 users"), "{err}");
-    // --reset wipes and the same seed writes the same data again.
-    let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
-    datagen::write::prepare(&t.db, &config, true).await.unwrap();
-    datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
-    assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before);
+backend_tests! {
+    async fn seeding_a_non_empty_database_is_refused_until_reset(t: &TestDb) {
+        let config = small_seed(1);
+        let before = seed_into(&t.db, &config).await;
+        let err = datagen::write::prepare(&t.db, &config, false).await.unwrap_err();
+        assert!(err.to_string().contains("already holds 3 users"), "{err}");
+        // --reset wipes, and the same seed writes the same data again.
+        datagen::write::prepare(&t.db, &config, true).await.unwrap();
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap().iter().map(|(_, n)| n).sum::<u64>(), 0);
+        datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
+        assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before);
+    }
 }
 
 #[tokio::test]

@@ -106,9 +106,22 @@ fn pin_to_one_core() {
 }
 
 fn fail(err: &anyhow::Error) -> ExitCode {
-    // `{:#}` joins the context chain on one line.
-    let _ = writeln!(std::io::stderr(), "error: {err:#}");
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line(err));
     ExitCode::FAILURE
+}
+
+/// The error and its causes on one line, skipping causes whose text is already shown (driver
+/// errors often repeat their source in their own message).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut res = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !res.contains(&text) {
+            res.push_str(": ");
+            res.push_str(&text);
+        }
+    }
+    res.replace('\n', " ")
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -138,6 +151,13 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     )?;
     let mut db_config = DbConfig::new(&args.database_url)?;
     db_config.param_limit = config.param_limit;
+    if args.reset
+        && let Some(path) = db_config.sqlite_path()
+    {
+        // Deleting the file is the quick, complete reset of an embedded database (dropping big
+        // tables with foreign keys on deletes every row first).
+        remove_sqlite_file(path).with_context(|| format!("removing {path} for --reset"))?;
+    }
     let db = db::connect(&db_config).await?;
     let started = Instant::now();
     prepare(&db, &config, args.reset).await?;
@@ -174,6 +194,16 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         total_rows as f64 / written.as_secs_f64()
     );
     print_summary(&db).await
+}
+
+fn remove_sqlite_file(path: &str) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        match std::fs::remove_file(format!("{path}{suffix}")) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 async fn print_summary(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {

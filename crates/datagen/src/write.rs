@@ -37,7 +37,12 @@ pub async fn prepare(
 ) -> Result<(), SeedError> {
     let migrate_err = |source| SeedError::Migrate { phase: config.phase, source };
     if reset {
-        Migrator::fresh(db).await.map_err(migrate_err)?;
+        // Roll every migration back (each `down` drops its tables children-first, which SQLite
+        // needs with foreign keys on), then sweep whatever the history does not know about.
+        Migrator::reset(db).await.map_err(migrate_err)?;
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            Migrator::fresh(db).await.map_err(migrate_err)?;
+        }
     }
     migrate_to_phase(db, config.phase).await.map_err(migrate_err)?;
     let n_users = user::Entity::find().count(db).await?;
