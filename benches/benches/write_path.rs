@@ -24,7 +24,7 @@ fn bench_write_path(c: &mut Criterion) {
             },
             |db| {
                 runtime
-                    .block_on(datagen::write::write_user(&db, &data, ParamLimit::D1))
+                    .block_on(datagen::write::write_user(&db, &data, ParamLimit::D1, 0))
                     .expect("write");
             },
             BatchSize::PerIteration,

@@ -21,6 +21,8 @@ mod m20251001_000002_create_templates;
 mod m20251001_000003_create_sessions;
 mod m20251001_000004_create_whoop;
 mod m20251001_000005_create_phase0_indexes;
+mod m20251101_000001_create_exercise_resolution_cache;
+mod m20251101_000002_consolidate_indexes;
 
 /// One rollout phase: the migrations that take a database from the previous phase to this one.
 struct Phase {
@@ -28,18 +30,29 @@ struct Phase {
     migrations: fn() -> Vec<Box<dyn MigrationTrait>>,
 }
 
-const PHASES: &[Phase] = &[Phase {
-    number: 0,
-    migrations: || {
-        vec![
-            Box::new(m20251001_000001_create_users::Migration),
-            Box::new(m20251001_000002_create_templates::Migration),
-            Box::new(m20251001_000003_create_sessions::Migration),
-            Box::new(m20251001_000004_create_whoop::Migration),
-            Box::new(m20251001_000005_create_phase0_indexes::Migration),
-        ]
+const PHASES: &[Phase] = &[
+    Phase {
+        number: 0,
+        migrations: || {
+            vec![
+                Box::new(m20251001_000001_create_users::Migration),
+                Box::new(m20251001_000002_create_templates::Migration),
+                Box::new(m20251001_000003_create_sessions::Migration),
+                Box::new(m20251001_000004_create_whoop::Migration),
+                Box::new(m20251001_000005_create_phase0_indexes::Migration),
+            ]
+        },
     },
-}];
+    Phase {
+        number: 1,
+        migrations: || {
+            vec![
+                Box::new(m20251101_000001_create_exercise_resolution_cache::Migration),
+                Box::new(m20251101_000002_consolidate_indexes::Migration),
+            ]
+        },
+    },
+];
 
 /// How many leading migrations create tables (and so hold data). Rolling back past them drops rows;
 /// everything after them must be reversible without losing a row.

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("datagen", &["domain", "entity", "db", "migration"]),
     ("test-support", &["db", "migration"]),
     ("bench", &["domain", "entity", "db", "datagen", "migration"]),
+    ("query", &["domain", "entity", "db"]),
     ("e2e", &[]),
     ("xtask", &[]),
 ];

@@ -12,8 +12,8 @@ use domain::{
     DerivedSet, SetType, UserTimeZone, WeightUnit, e1rm_kg, local_date, normalize_exercise_name,
 };
 use entity::{
-    exercise_link, master_exercise, session_exercise, template_exercise, user, user_preference,
-    workout_session, workout_template,
+    exercise_link, exercise_resolution_cache, master_exercise, session_exercise, template_exercise,
+    user, user_preference, workout_session, workout_template,
 };
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -65,13 +65,15 @@ pub struct UserData {
     pub template_exercises: Vec<template_exercise::Model>,
     pub master_exercises: Vec<master_exercise::Model>,
     pub exercise_links: Vec<exercise_link::Model>,
+    /// What each template exercise resolves to; stored only from schema phase 1 on.
+    pub resolution_cache: Vec<exercise_resolution_cache::Model>,
     pub sessions: Vec<workout_session::Model>,
     pub set_lines: Vec<session_exercise::Model>,
     pub whoop: WhoopData,
 }
 
 impl UserData {
-    /// How many rows writing this user stores.
+    /// How many rows writing this user stores (besides the phase-1 resolution cache).
     pub fn row_count(&self) -> usize {
         2 + self.templates.len()
             + self.template_exercises.len()
@@ -268,6 +270,7 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
     let mut templates = Vec::new();
     let mut template_exercises = Vec::new();
     let mut exercise_links = Vec::new();
+    let mut resolution_cache = Vec::new();
     let mut versions: Vec<Vec<(i64, Vec<PlannedExercise>)>> = Vec::new();
     for version in 0..=usize::from(revision_week.is_some()) {
         let created_at = if version == 0 {
@@ -326,11 +329,18 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
                         created_at,
                     });
                 }
+                let resolved_name =
+                    linked.map_or_else(|| typed.clone(), |(_, master)| master.to_owned());
+                resolution_cache.push(exercise_resolution_cache::Model {
+                    template_exercise_id: te_id,
+                    user_id,
+                    master_exercise_id: linked.map(|(master_id, _)| master_id),
+                    resolved_name: resolved_name.clone(),
+                });
                 planned.push(PlannedExercise {
                     template_exercise_id: te_id,
                     catalog_idx,
-                    resolved_name: linked
-                        .map_or_else(|| typed.clone(), |(_, master)| master.to_owned()),
+                    resolved_name,
                     name: typed,
                 });
             }
@@ -481,6 +491,7 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
         template_exercises,
         master_exercises,
         exercise_links,
+        resolution_cache,
         sessions,
         set_lines,
         whoop,

@@ -8,13 +8,13 @@ use std::fmt::{Debug, Write as _};
 use std::str::FromStr;
 
 use entity::{
-    exercise_link, master_exercise, session_exercise, template_exercise, user, user_preference,
-    webhook_event, whoop_cycle, whoop_recovery, whoop_sleep, whoop_workout, workout_session,
-    workout_template,
+    exercise_link, exercise_resolution_cache, master_exercise, session_exercise, template_exercise,
+    user, user_preference, webhook_event, whoop_cycle, whoop_recovery, whoop_sleep, whoop_workout,
+    workout_session, workout_template,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, ModelTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
 };
 use sha2::{Digest, Sha256};
 
@@ -23,7 +23,7 @@ const PAGE: u64 = 20_000;
 
 /// Row counts per table, in foreign-key order.
 pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    Ok(vec![
+    let mut res = vec![
         (user::Entity.table_name(), user::Entity::find().count(db).await?),
         (user_preference::Entity.table_name(), user_preference::Entity::find().count(db).await?),
         (workout_template::Entity.table_name(), workout_template::Entity::find().count(db).await?),
@@ -40,7 +40,34 @@ pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u6
         (whoop_recovery::Entity.table_name(), whoop_recovery::Entity::find().count(db).await?),
         (whoop_workout::Entity.table_name(), whoop_workout::Entity::find().count(db).await?),
         (webhook_event::Entity.table_name(), webhook_event::Entity::find().count(db).await?),
-    ])
+    ];
+    if table_exists(db, exercise_resolution_cache::Entity.table_name()).await? {
+        res.push((
+            exercise_resolution_cache::Entity.table_name(),
+            exercise_resolution_cache::Entity::find().count(db).await?,
+        ));
+    }
+    Ok(res)
+}
+
+/// Whether `table` exists (tables of later phases are absent at earlier ones).
+async fn table_exists(db: &DatabaseConnection, table: &str) -> Result<bool, DbErr> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1"
+        }
+        _ => {
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [table.into()],
+        ))
+        .await?;
+    Ok(row.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) > 0)
 }
 
 /// SHA-256 over every row of every table, as `sha256:<hex>`.
@@ -59,6 +86,10 @@ pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> 
     hash_table::<whoop_recovery::Entity>(db, &mut hasher).await?;
     hash_table::<whoop_workout::Entity>(db, &mut hasher).await?;
     hash_table::<webhook_event::Entity>(db, &mut hasher).await?;
+    if table_exists(db, exercise_resolution_cache::Entity.table_name()).await? {
+        hash_table_by::<exercise_resolution_cache::Entity>(db, &mut hasher, "template_exercise_id")
+            .await?;
+    }
     let digest = hasher.finalize();
     let mut res = String::from("sha256:");
     for byte in digest {
@@ -73,7 +104,20 @@ where
     E: EntityTrait,
     E::Model: Debug,
 {
-    let id = E::Column::from_str("id")
+    hash_table_by::<E>(db, hasher, "id").await
+}
+
+/// Feeds one table into `hasher`, keyset-paginated on the integer column `key`.
+async fn hash_table_by<E>(
+    db: &DatabaseConnection,
+    hasher: &mut Sha256,
+    key: &str,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Debug,
+{
+    let id = E::Column::from_str(key)
         .map_err(|_| DbErr::Custom(format!("{} has no id column", E::default().table_name())))?;
     hasher.update(E::default().table_name().as_bytes());
     hasher.update(b"\n");

@@ -70,11 +70,9 @@ pub async fn write_all(
     let mut ids = IdCounters::default();
     for user_idx in 0..config.users {
         let data = generate_user(config, user_idx, &mut ids);
-        write_user(db, &data, config.param_limit).await.map_err(|source| SeedError::Write {
-            user_idx,
-            n_users: config.users,
-            source,
-        })?;
+        write_user(db, &data, config.param_limit, config.phase)
+            .await
+            .map_err(|source| SeedError::Write { user_idx, n_users: config.users, source })?;
         on_user(WrittenUser { user_idx, rows: data.row_count(), set_lines: data.set_lines.len() });
     }
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -96,12 +94,16 @@ async fn execute_in_transaction(
 }
 
 /// Writes one user's rows atomically.
+///
+/// From schema phase 1 on, the user's exercise-resolution cache rows are written in the same
+/// transaction, as every write that creates template exercises must.
 pub async fn write_user(
     db: &DatabaseConnection,
     data: &UserData,
     limit: ParamLimit,
+    phase: u32,
 ) -> Result<(), BulkError> {
-    let statements = user_statements(db.get_database_backend(), data, limit)?;
+    let statements = user_statements(db.get_database_backend(), data, limit, phase)?;
     execute_in_transaction(db, statements).await
 }
 
@@ -110,6 +112,7 @@ fn user_statements(
     backend: DbBackend,
     data: &UserData,
     limit: ParamLimit,
+    phase: u32,
 ) -> Result<Vec<Statement>, BulkError> {
     let mut res = insert_statements(backend, vec![active(data.user.clone())], limit)?;
     res.extend(insert_statements(backend, vec![active(data.preferences.clone())], limit)?);
@@ -117,6 +120,9 @@ fn user_statements(
     res.extend(insert_statements(backend, actives(&data.template_exercises), limit)?);
     res.extend(insert_statements(backend, actives(&data.master_exercises), limit)?);
     res.extend(insert_statements(backend, actives(&data.exercise_links), limit)?);
+    if phase >= 1 {
+        res.extend(insert_statements(backend, actives(&data.resolution_cache), limit)?);
+    }
     res.extend(insert_statements(backend, actives(&data.sessions), limit)?);
     res.extend(insert_statements(backend, actives(&data.set_lines), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.cycles), limit)?);

@@ -4,6 +4,7 @@
 //! A drift test migrates a fresh database and selects every entity, so the two cannot disagree.
 
 pub mod exercise_link;
+pub mod exercise_resolution_cache;
 pub mod master_exercise;
 pub mod session_exercise;
 pub mod template_exercise;

@@ -1,0 +1,279 @@
+//! Progress analytics. The dashboard exists on two paths: `Original` issues the separate queries
+//! the original did (workout dates, current totals, previous totals, per-exercise aggregates);
+//! `Optimized` answers everything in one statement with CTEs (PDR §3). Both return the same value.
+//!
+//! Semantics, both paths and both backends: for a range of N days the current period is the
+//! user's last N local dates up to and including today, the previous period the N days before it.
+//! Warm-up rows count nowhere; a session counts when it has at least one counted set line.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::{UserTimeZone, local_date};
+use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Statement, Value};
+
+use crate::{Db, Path, QueryError, UserId};
+
+/// The dashboard's time ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeRange {
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl TimeRange {
+    pub const ALL: [Self; 4] = [Self::Week, Self::Month, Self::Quarter, Self::Year];
+
+    pub fn days(self) -> i64 {
+        match self {
+            Self::Week => 7,
+            Self::Month => 30,
+            Self::Quarter => 90,
+            Self::Year => 365,
+        }
+    }
+}
+
+/// Totals over one period. Weights are kilograms.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PeriodTotals {
+    pub session_count: i64,
+    pub total_volume: f64,
+    pub total_sets: i64,
+    pub total_reps: i64,
+    pub max_one_rm: Option<f64>,
+    pub exercise_count: i64,
+}
+
+/// One resolved exercise over the current period. Weights are kilograms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExerciseSummary {
+    pub name: String,
+    pub session_count: i64,
+    pub volume: f64,
+    pub max_weight: Option<f64>,
+    pub max_one_rm: Option<f64>,
+}
+
+/// The whole dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub current: PeriodTotals,
+    pub previous: PeriodTotals,
+    /// Distinct local dates with a counted session in the current period, ascending.
+    pub workout_dates: Vec<NaiveDate>,
+    /// Per resolved exercise, by name.
+    pub exercises: Vec<ExerciseSummary>,
+}
+
+/// The first and last local date of the current and the previous period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    pub previous_start: NaiveDate,
+    pub current_start: NaiveDate,
+    pub today: NaiveDate,
+}
+
+impl Periods {
+    pub fn new(range: TimeRange, today: NaiveDate) -> Self {
+        let n = range.days();
+        Self {
+            previous_start: today - Duration::days(2 * n - 1),
+            current_start: today - Duration::days(n - 1),
+            today,
+        }
+    }
+
+    fn previous_end(self) -> NaiveDate {
+        self.current_start - Duration::days(1)
+    }
+}
+
+/// Sums are rounded to the gram so that the two paths (and backends), which may add the same
+/// values in a different order, return identical values.
+fn grams(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Today's local date for `user` at `now`, from the user's time zone.
+pub async fn user_today(
+    db: &Db,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        timezone: String,
+    }
+    let stmt = Statement::from_sql_and_values(
+        db.conn.get_database_backend(),
+        "SELECT timezone FROM users WHERE id = $1",
+        [user.0.into()],
+    );
+    let row = Row::find_by_statement(stmt)
+        .one(&db.conn)
+        .await?
+        .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?;
+    // A zone that no longer parses (a renamed IANA zone) falls back to UTC rather than failing.
+    let zone: UserTimeZone = row.timezone.parse().unwrap_or(UserTimeZone::UTC);
+    Ok(local_date(now, zone))
+}
+
+/// The dashboard of `user` for `range`, with `today` as the user's current local date.
+pub async fn dashboard(
+    db: &Db,
+    user: UserId,
+    range: TimeRange,
+    today: NaiveDate,
+) -> Result<Dashboard, QueryError> {
+    let periods = Periods::new(range, today);
+    match db.flags.dashboard {
+        Path::Original => dashboard_original(&db.conn, user, periods).await,
+        Path::Optimized => dashboard_optimized(&db.conn, user, periods).await,
+    }
+}
+
+/// The rows that count: a user's non-warm-up set lines in sessions between two local dates.
+const COUNTED: &str = "FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
+     WHERE ws.user_id = $1 AND se.user_id = $1 AND ws.local_date >= $2 AND ws.local_date <= $3 \
+     AND se.set_type <> 'warmup'";
+
+const TOTALS_COLUMNS: &str = "COUNT(DISTINCT ws.id) AS session_count, SUM(se.volume_load) AS total_volume, \
+     SUM(se.sets) AS total_sets, SUM(COALESCE(se.reps, 0) * se.sets) AS total_reps, \
+     MAX(se.one_rm_estimate) AS max_one_rm, COUNT(DISTINCT se.resolved_exercise_name) AS exercise_count";
+
+fn totals_from(row: &QueryResult) -> Result<PeriodTotals, sea_orm::DbErr> {
+    Ok(PeriodTotals {
+        session_count: row.try_get::<Option<i64>>("", "session_count")?.unwrap_or(0),
+        total_volume: grams(row.try_get::<Option<f64>>("", "total_volume")?.unwrap_or(0.0)),
+        total_sets: row.try_get::<Option<i64>>("", "total_sets")?.unwrap_or(0),
+        total_reps: row.try_get::<Option<i64>>("", "total_reps")?.unwrap_or(0),
+        max_one_rm: row.try_get::<Option<f64>>("", "max_one_rm")?,
+        exercise_count: row.try_get::<Option<i64>>("", "exercise_count")?.unwrap_or(0),
+    })
+}
+
+fn range_values(user: UserId, from: NaiveDate, to: NaiveDate) -> Vec<Value> {
+    vec![user.0.into(), from.into(), to.into()]
+}
+
+async fn dashboard_original<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    p: Periods,
+) -> Result<Dashboard, QueryError> {
+    let backend = conn.get_database_backend();
+    let current = range_values(user, p.current_start, p.today);
+
+    let dates_sql =
+        format!("SELECT DISTINCT ws.local_date AS local_date {COUNTED} ORDER BY ws.local_date");
+    let workout_dates = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, dates_sql, current.clone()))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<NaiveDate>("", "local_date"))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let totals_sql = format!("SELECT {TOTALS_COLUMNS} {COUNTED}");
+    let totals = |values: Vec<Value>| {
+        let stmt = Statement::from_sql_and_values(backend, totals_sql.clone(), values);
+        async move {
+            let row = conn.query_one_raw(stmt).await?;
+            row.as_ref().map(totals_from).transpose().map(Option::unwrap_or_default)
+        }
+    };
+    let current_totals = totals(current.clone()).await?;
+    let previous_totals = totals(range_values(user, p.previous_start, p.previous_end())).await?;
+
+    let per_exercise_sql = format!(
+        "SELECT se.resolved_exercise_name AS name, COUNT(DISTINCT ws.id) AS session_count, \
+         SUM(se.volume_load) AS volume, MAX(se.weight_kg) AS max_weight, MAX(se.one_rm_estimate) AS max_one_rm \
+         {COUNTED} GROUP BY se.resolved_exercise_name"
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, per_exercise_sql, current))
+        .await?;
+    let mut exercises = rows.iter().map(exercise_from).collect::<Result<Vec<_>, _>>()?;
+    exercises.sort_by(|a, b| a.name.cmp(&b.name));
+
+    Ok(Dashboard { current: current_totals, previous: previous_totals, workout_dates, exercises })
+}
+
+fn exercise_from(row: &QueryResult) -> Result<ExerciseSummary, sea_orm::DbErr> {
+    Ok(ExerciseSummary {
+        name: row.try_get("", "name")?,
+        session_count: row.try_get::<Option<i64>>("", "session_count")?.unwrap_or(0),
+        volume: grams(row.try_get::<Option<f64>>("", "volume")?.unwrap_or(0.0)),
+        max_weight: row.try_get("", "max_weight")?,
+        max_one_rm: row.try_get("", "max_one_rm")?,
+    })
+}
+
+/// One statement: the counted rows of both periods once, then totals per period, the current
+/// period's dates and per-exercise aggregates, tagged by `kind` in one result set.
+const DASHBOARD_ONE_STATEMENT: &str = "\
+WITH counted AS (
+    SELECT ws.id AS session_id, ws.local_date AS local_date, se.resolved_exercise_name AS name,
+           se.sets AS sets, COALESCE(se.reps, 0) * se.sets AS reps_x_sets, se.weight_kg AS weight_kg,
+           se.one_rm_estimate AS one_rm, se.volume_load AS volume,
+           CASE WHEN ws.local_date >= $3 THEN 1 ELSE 0 END AS is_current
+    FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id
+    WHERE ws.user_id = $1 AND se.user_id = $1 AND ws.local_date >= $2 AND ws.local_date <= $4
+      AND se.set_type <> 'warmup'
+), totals AS (
+    SELECT is_current, COUNT(DISTINCT session_id) AS session_count, SUM(volume) AS total_volume,
+           SUM(sets) AS total_sets, SUM(reps_x_sets) AS total_reps, MAX(one_rm) AS max_one_rm,
+           COUNT(DISTINCT name) AS exercise_count
+    FROM counted GROUP BY is_current
+)
+SELECT 'T' AS kind, is_current, NULL AS name, NULL AS local_date, session_count, total_volume, total_sets,
+       total_reps, max_one_rm, exercise_count, CAST(NULL AS DOUBLE PRECISION) AS max_weight
+FROM totals
+UNION ALL
+SELECT 'D', 1, NULL, local_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM counted WHERE is_current = 1 GROUP BY local_date
+UNION ALL
+SELECT 'E', 1, name, NULL, COUNT(DISTINCT session_id), SUM(volume), NULL, NULL, MAX(one_rm), NULL, MAX(weight_kg)
+FROM counted WHERE is_current = 1 GROUP BY name";
+
+async fn dashboard_optimized<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    p: Periods,
+) -> Result<Dashboard, QueryError> {
+    let stmt = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        DASHBOARD_ONE_STATEMENT,
+        [user.0.into(), p.previous_start.into(), p.current_start.into(), p.today.into()],
+    );
+    let mut res = Dashboard {
+        current: PeriodTotals::default(),
+        previous: PeriodTotals::default(),
+        workout_dates: Vec::new(),
+        exercises: Vec::new(),
+    };
+    for row in conn.query_all_raw(stmt).await? {
+        let kind: String = row.try_get("", "kind")?;
+        match kind.as_str() {
+            "T" => {
+                let totals = totals_from(&row)?;
+                if row.try_get::<i32>("", "is_current")? == 1 {
+                    res.current = totals;
+                } else {
+                    res.previous = totals;
+                }
+            }
+            "D" => res.workout_dates.push(row.try_get("", "local_date")?),
+            _ => res.exercises.push(ExerciseSummary {
+                name: row.try_get("", "name")?,
+                session_count: row.try_get::<Option<i64>>("", "session_count")?.unwrap_or(0),
+                volume: grams(row.try_get::<Option<f64>>("", "total_volume")?.unwrap_or(0.0)),
+                max_weight: row.try_get("", "max_weight")?,
+                max_one_rm: row.try_get("", "max_one_rm")?,
+            }),
+        }
+    }
+    res.workout_dates.sort_unstable();
+    res.exercises.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(res)
+}

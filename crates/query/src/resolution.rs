@@ -1,0 +1,157 @@
+//! Exercise resolution: which name (and master exercise) a template exercise stands for.
+//!
+//! The resolved name is the linked master exercise's name, else the template exercise's own name.
+//! `load_resolved_exercise_name_map` answers it on two paths: `Original` resolves item by item,
+//! as the original's per-exercise helpers did (the "N+1" of PDR §2); `Optimized` reads
+//! `exercise_resolution_cache` in one statement per chunk.
+//!
+//! The cache is maintained by `refresh`, called in the same transaction as every write that
+//! changes a resolution (template exercise created or renamed, link, unlink, merge, master
+//! renamed), which also rewrites the denormalized `session_exercises.resolved_exercise_name`; so
+//! neither is ever stale. Rows of deleted template exercises go with them (foreign key cascade).
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+
+use crate::chunk::{in_list_chunks, placeholders};
+use crate::{Db, Path, QueryError, UserId};
+
+/// What a template exercise resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub name: String,
+    pub master_exercise_id: Option<i64>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ResolvedRow {
+    template_exercise_id: i64,
+    resolved_name: String,
+    master_exercise_id: Option<i64>,
+}
+
+impl ResolvedRow {
+    fn into_pair(self) -> (i64, Resolved) {
+        (
+            self.template_exercise_id,
+            Resolved { name: self.resolved_name, master_exercise_id: self.master_exercise_id },
+        )
+    }
+}
+
+/// The resolution joined from its sources: template exercise, link, master exercise.
+const RESOLVE_ONE: &str = "SELECT te.id AS template_exercise_id, COALESCE(me.name, te.exercise_name) AS resolved_name, \
+     me.id AS master_exercise_id \
+     FROM template_exercises te \
+     LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
+     LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
+     WHERE te.user_id = $1 AND te.id = $2";
+
+/// Resolves `template_exercise_ids` of `user`. Unknown ids and other users' ids are simply absent;
+/// an empty list runs no statement.
+pub async fn load_resolved_exercise_name_map<C: ConnectionTrait>(
+    db: &Db,
+    conn: &C,
+    user: UserId,
+    template_exercise_ids: &[i64],
+) -> Result<HashMap<i64, Resolved>, QueryError> {
+    match db.flags.resolution_cache {
+        Path::Original => original(conn, user, template_exercise_ids).await,
+        Path::Optimized => from_cache(db, conn, user, template_exercise_ids).await,
+    }
+}
+
+async fn original<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    ids: &[i64],
+) -> Result<HashMap<i64, Resolved>, QueryError> {
+    let mut res = HashMap::with_capacity(ids.len());
+    let backend = conn.get_database_backend();
+    for &id in ids {
+        if res.contains_key(&id) {
+            continue;
+        }
+        let stmt = Statement::from_sql_and_values(backend, RESOLVE_ONE, [user.0.into(), id.into()]);
+        if let Some(row) = ResolvedRow::find_by_statement(stmt).one(conn).await? {
+            res.insert(row.template_exercise_id, row.into_pair().1);
+        }
+    }
+    Ok(res)
+}
+
+async fn from_cache<C: ConnectionTrait>(
+    db: &Db,
+    conn: &C,
+    user: UserId,
+    ids: &[i64],
+) -> Result<HashMap<i64, Resolved>, QueryError> {
+    let mut res = HashMap::with_capacity(ids.len());
+    let backend = conn.get_database_backend();
+    for chunk in in_list_chunks(ids, 1, db.param_limit) {
+        let sql = format!(
+            "SELECT template_exercise_id, resolved_name, master_exercise_id FROM exercise_resolution_cache \
+             WHERE user_id = $1 AND template_exercise_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let values =
+            std::iter::once(Value::from(user.0)).chain(chunk.iter().map(|id| Value::from(*id)));
+        let rows =
+            ResolvedRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(conn)
+                .await?;
+        res.extend(rows.into_iter().map(ResolvedRow::into_pair));
+    }
+    Ok(res)
+}
+
+/// Recomputes the resolution of `template_exercise_ids` (the user's own; others are ignored):
+/// the cache rows (when the schema has the cache) and the denormalized names of their set lines.
+/// Call it inside the transaction of the write that changed them.
+pub async fn refresh<C: ConnectionTrait>(
+    db: &Db,
+    conn: &C,
+    user: UserId,
+    template_exercise_ids: &[i64],
+) -> Result<(), QueryError> {
+    let backend = conn.get_database_backend();
+    let resolve_in = |n: usize| {
+        format!(
+            "SELECT te.id AS template_exercise_id, te.user_id AS user_id, me.id AS master_exercise_id, \
+             COALESCE(me.name, te.exercise_name) AS resolved_name \
+             FROM template_exercises te \
+             LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
+             LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
+             WHERE te.user_id = $1 AND te.id IN ({})",
+            placeholders(2, n)
+        )
+    };
+    for chunk in in_list_chunks(template_exercise_ids, 1, db.param_limit) {
+        let values: Vec<Value> = std::iter::once(Value::from(user.0))
+            .chain(chunk.iter().map(|id| Value::from(*id)))
+            .collect();
+        if db.has_resolution_cache() {
+            let upsert = format!(
+                "INSERT INTO exercise_resolution_cache (template_exercise_id, user_id, master_exercise_id, resolved_name) \
+                 {} \
+                 ON CONFLICT (template_exercise_id) DO UPDATE SET master_exercise_id = excluded.master_exercise_id, \
+                 resolved_name = excluded.resolved_name",
+                resolve_in(chunk.len())
+            );
+            conn.execute_raw(Statement::from_sql_and_values(backend, upsert, values.clone()))
+                .await?;
+        }
+        let update = format!(
+            "UPDATE session_exercises SET resolved_exercise_name = ( \
+                 SELECT COALESCE(me.name, te.exercise_name) FROM template_exercises te \
+                 LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
+                 LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
+                 WHERE te.id = session_exercises.template_exercise_id) \
+             WHERE user_id = $1 AND template_exercise_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        conn.execute_raw(Statement::from_sql_and_values(backend, update, values)).await?;
+    }
+    Ok(())
+}

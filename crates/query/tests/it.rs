@@ -1,0 +1,203 @@
+//! Query services on seeded data, on SQLite and PostgreSQL: the original and optimized paths
+//! return identical results, match an independent in-memory computation, stay inside the
+//! parameter limit and never cross users.
+
+#![allow(clippy::unwrap_used, reason = "test helpers may panic")]
+#![allow(clippy::cast_possible_wrap, reason = "counts in small fixtures fit in i64")]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Duration, NaiveDate};
+use datagen::SeedConfig;
+use db::{Metered, ParamLimit};
+use domain::SetType;
+use proptest::prelude::*;
+use query::progress::{Dashboard, ExerciseSummary, PeriodTotals, Periods, TimeRange, dashboard};
+use query::resolution::load_resolved_exercise_name_map;
+use query::{Db, Flags, UserId};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use test_support::{TestDb, backend_tests};
+
+const END: (i32, u32, u32) = (2025, 11, 25);
+
+fn end_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap()
+}
+
+async fn seeded(conn: &DatabaseConnection, users: i64, weeks: i64) -> u32 {
+    let config =
+        SeedConfig::new(users, weeks, 42, end_date(), i64::from(migration::LATEST_PHASE), 100)
+            .unwrap();
+    datagen::write::prepare(conn, &config, false).await.unwrap();
+    datagen::write::write_all(conn, &config, |_| {}).await.unwrap();
+    migration::LATEST_PHASE
+}
+
+fn services(conn: &DatabaseConnection, phase: u32) -> (Db, Db) {
+    (
+        Db::new(conn.clone(), phase, ParamLimit::D1, Flags::ORIGINAL).unwrap(),
+        Db::new(conn.clone(), phase, ParamLimit::D1, Flags::OPTIMIZED).unwrap(),
+    )
+}
+
+/// The dashboard computed in Rust from every row, independently of both SQL paths.
+async fn reference_dashboard(conn: &DatabaseConnection, user: i64, periods: Periods) -> Dashboard {
+    let sessions: HashMap<i64, NaiveDate> = entity::workout_session::Entity::find()
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.user_id == user)
+        .map(|s| (s.id, s.local_date))
+        .collect();
+    let rows: Vec<_> = entity::session_exercise::Entity::find()
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.user_id == user && r.set_type.parse::<SetType>().unwrap().counts_in_aggregates()
+        })
+        .collect();
+    let totals = |from: NaiveDate, to: NaiveDate| {
+        let in_range: Vec<_> =
+            rows.iter().filter(|r| (from..=to).contains(&sessions[&r.session_id])).collect();
+        PeriodTotals {
+            session_count: in_range.iter().map(|r| r.session_id).collect::<BTreeSet<_>>().len()
+                as i64,
+            total_volume: round(in_range.iter().map(|r| r.volume_load).sum()),
+            total_sets: in_range.iter().map(|r| i64::from(r.sets)).sum(),
+            total_reps: in_range.iter().map(|r| i64::from(r.reps.unwrap_or(0) * r.sets)).sum(),
+            max_one_rm: in_range.iter().filter_map(|r| r.one_rm_estimate).reduce(f64::max),
+            exercise_count: in_range
+                .iter()
+                .map(|r| &r.resolved_exercise_name)
+                .collect::<BTreeSet<_>>()
+                .len() as i64,
+        }
+    };
+    let current: Vec<_> = rows
+        .iter()
+        .filter(|r| (periods.current_start..=periods.today).contains(&sessions[&r.session_id]))
+        .collect();
+    let mut by_name: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for r in &current {
+        by_name.entry(&r.resolved_exercise_name).or_default().push(*r);
+    }
+    Dashboard {
+        current: totals(periods.current_start, periods.today),
+        previous: totals(periods.previous_start, periods.current_start - Duration::days(1)),
+        workout_dates: current
+            .iter()
+            .map(|r| sessions[&r.session_id])
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        exercises: by_name
+            .into_iter()
+            .map(|(name, rs)| ExerciseSummary {
+                name: name.to_owned(),
+                session_count: rs.iter().map(|r| r.session_id).collect::<BTreeSet<_>>().len()
+                    as i64,
+                volume: round(rs.iter().map(|r| r.volume_load).sum()),
+                max_weight: rs.iter().filter_map(|r| r.weight_kg).reduce(f64::max),
+                max_one_rm: rs.iter().filter_map(|r| r.one_rm_estimate).reduce(f64::max),
+            })
+            .collect(),
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+backend_tests! {
+    async fn dashboard_paths_agree_with_each_other_and_with_the_rows(t: &TestDb) {
+        let phase = seeded(&t.db, 5, 30).await;
+        let (original, optimized) = services(&t.db, phase);
+        let mut n_nonempty = 0;
+        for user in 1..=5 {
+            for range in TimeRange::ALL {
+                for today in [end_date(), end_date() - Duration::days(40)] {
+                    let a = dashboard(&original, UserId(user), range, today).await.unwrap();
+                    let b = dashboard(&optimized, UserId(user), range, today).await.unwrap();
+                    assert_eq!(a, b, "user {user}, {range:?}, today {today}");
+                    let expected = reference_dashboard(&t.db, user, Periods::new(range, today)).await;
+                    assert_eq!(a, expected, "user {user}, {range:?}, today {today}");
+                    n_nonempty += usize::from(a.current.session_count > 0);
+                }
+            }
+        }
+        assert!(n_nonempty > 20, "the fixture should have busy periods, got {n_nonempty}");
+    }
+
+    async fn dashboard_of_a_user_without_workouts_is_empty(t: &TestDb) {
+        let phase = seeded(&t.db, 2, 4).await;
+        let (original, optimized) = services(&t.db, phase);
+        for db in [&original, &optimized] {
+            let res = dashboard(db, UserId(999), TimeRange::Month, end_date()).await.unwrap();
+            assert_eq!(res.current, PeriodTotals::default());
+            assert!(res.workout_dates.is_empty() && res.exercises.is_empty());
+        }
+    }
+
+    async fn name_map_paths_agree_and_never_cross_users(t: &TestDb) {
+        let phase = seeded(&t.db, 4, 6).await;
+        let (original, optimized) = services(&t.db, phase);
+        let all = entity::template_exercise::Entity::find().all(&t.db).await.unwrap();
+        for user in 1..=4 {
+            // Every template exercise id in the database, other users' included, plus unknown ids.
+            let mut ids: Vec<i64> = all.iter().map(|it| it.id).collect();
+            ids.extend([0, -5, 1_000_000]);
+            let a = load_resolved_exercise_name_map(&original, &t.db, UserId(user), &ids).await.unwrap();
+            let b = load_resolved_exercise_name_map(&optimized, &t.db, UserId(user), &ids).await.unwrap();
+            assert_eq!(a, b, "user {user}");
+            let own: BTreeSet<i64> = all.iter().filter(|it| it.user_id == user).map(|it| it.id).collect();
+            assert_eq!(a.keys().copied().collect::<BTreeSet<_>>(), own, "user {user}");
+        }
+    }
+
+    async fn an_empty_id_list_runs_no_statement(t: &TestDb) {
+        let phase = seeded(&t.db, 1, 2).await;
+        let (original, optimized) = services(&t.db, phase);
+        for db in [&original, &optimized] {
+            let metered = Metered::new(t.db.clone());
+            let res = load_resolved_exercise_name_map(db, &metered, UserId(1), &[]).await.unwrap();
+            assert!(res.is_empty());
+            assert_eq!(metered.meter().statements, 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_cache_path_needs_phase_one() {
+    let t = TestDb::sqlite().await;
+    let err = Db::new(t.db.clone(), 0, ParamLimit::D1, Flags::OPTIMIZED).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not available: the exercise-resolution cache needs schema phase 1"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// For any input size, no statement of the name map binds more than the limit (counted at the
+    /// connection) and the optimized path runs one statement per chunk.
+    #[test]
+    fn name_map_statements_stay_within_the_limit(n_ids in 0usize..10_000, limit in 10usize..=100) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let t = TestDb::sqlite().await;
+            let phase = seeded(&t.db, 1, 1).await;
+            let limit = ParamLimit::new(limit).unwrap();
+            let db = Db::new(t.db.clone(), phase, limit, Flags::OPTIMIZED).unwrap();
+            let ids: Vec<i64> = (0..i64::try_from(n_ids).unwrap()).collect();
+            let metered = Metered::new(t.db.clone());
+            load_resolved_exercise_name_map(&db, &metered, UserId(1), &ids).await.unwrap();
+            let meter = metered.meter();
+            assert!(meter.max_params <= limit.get(), "{meter:?}");
+            assert_eq!(meter.statements, query::in_list_chunks(&ids, 1, limit).len());
+        });
+    }
+}
