@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("migration", &[]),
     ("datagen", &["domain", "entity", "db", "migration"]),
     ("test-support", &["db", "migration"]),
-    ("bench", &["domain", "entity", "db", "datagen", "migration"]),
+    ("bench", &["domain", "entity", "db", "datagen", "migration", "query"]),
     ("query", &["domain", "entity", "db"]),
     ("e2e", &[]),
     ("xtask", &[]),
@@ -33,7 +33,7 @@ const BANNED: &[(&str, &[&str])] = &[
 ];
 
 /// Crates that may only ever be dev-dependencies.
-const DEV_ONLY: &[&str] = &["test-support", "proptest", "criterion"];
+const DEV_ONLY: &[&str] = &["test-support", "proptest", "criterion", "hdrhistogram"];
 
 pub(crate) fn run() -> anyhow::Result<()> {
     let violations = check_all()?;

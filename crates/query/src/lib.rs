@@ -8,6 +8,7 @@
 
 mod chunk;
 mod error;
+pub mod exercises;
 mod flags;
 pub mod progress;
 pub mod resolution;

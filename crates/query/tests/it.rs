@@ -169,6 +169,62 @@ backend_tests! {
     }
 }
 
+/// Resolution of `te` on both paths, and the distinct names its set lines carry.
+async fn names_of(t: &TestDb, dbs: &(Db, Db), user: i64, te: i64) -> (String, String, Vec<String>) {
+    let a = load_resolved_exercise_name_map(&dbs.0, &t.db, UserId(user), &[te]).await.unwrap();
+    let b = load_resolved_exercise_name_map(&dbs.1, &t.db, UserId(user), &[te]).await.unwrap();
+    let lines: BTreeSet<String> = entity::session_exercise::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|it| it.template_exercise_id == Some(te))
+        .map(|it| it.resolved_exercise_name)
+        .collect();
+    (a[&te].name.clone(), b[&te].name.clone(), lines.into_iter().collect())
+}
+
+backend_tests! {
+    async fn link_unlink_merge_and_rename_keep_every_name_fresh(t: &TestDb) {
+        use query::exercises::{link, merge, rename_master, unlink};
+        let phase = seeded(&t.db, 2, 8).await;
+        let dbs = services(&t.db, phase);
+        let tes = entity::template_exercise::Entity::find().all(&t.db).await.unwrap();
+        let masters = entity::master_exercise::Entity::find().all(&t.db).await.unwrap();
+        let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
+        let te = tes.iter().find(|it| it.user_id == 1 && lines.iter().any(|l| l.template_exercise_id == Some(it.id))).unwrap();
+        let own: Vec<_> = masters.iter().filter(|it| it.user_id == 1).collect();
+        let (m1, m2) = (own[0], own[1]);
+        let expect = |name: &str| (name.to_owned(), name.to_owned(), vec![name.to_owned()]);
+
+        link(&dbs.0, UserId(1), te.id, m1.id).await.unwrap();
+        assert_eq!(names_of(t, &dbs, 1, te.id).await, expect(&m1.name));
+        unlink(&dbs.1, UserId(1), te.id, false).await.unwrap();
+        assert_eq!(names_of(t, &dbs, 1, te.id).await, expect(&te.exercise_name));
+        link(&dbs.1, UserId(1), te.id, m1.id).await.unwrap();
+        merge(&dbs.0, UserId(1), m1.id, m2.id).await.unwrap();
+        assert_eq!(names_of(t, &dbs, 1, te.id).await, expect(&m2.name));
+        rename_master(&dbs.1, UserId(1), m2.id, "  Renamed   Lift ").await.unwrap();
+        assert_eq!(names_of(t, &dbs, 1, te.id).await, expect("Renamed   Lift"));
+
+        // Another user's ids answer NOT_FOUND and change nothing.
+        let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
+        let other_master = masters.iter().find(|it| it.user_id == 2).unwrap();
+        for err in [
+            link(&dbs.0, UserId(2), te.id, other_master.id).await.unwrap_err(),
+            link(&dbs.0, UserId(1), te.id, other_master.id).await.unwrap_err(),
+            unlink(&dbs.0, UserId(2), te.id, true).await.unwrap_err(),
+            merge(&dbs.0, UserId(2), m2.id, other_master.id).await.unwrap_err(),
+            rename_master(&dbs.0, UserId(2), m2.id, "Mine now").await.unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "NOT_FOUND", "{err}");
+        }
+        let bad = rename_master(&dbs.0, UserId(1), m2.id, "   ").await.unwrap_err();
+        assert_eq!(bad.to_string(), "invalid input: name: must be 1 to 100 characters after trimming");
+        assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before);
+    }
+}
+
 #[tokio::test]
 async fn the_cache_path_needs_phase_one() {
     let t = TestDb::sqlite().await;

@@ -1,0 +1,183 @@
+//! Master exercises and links: link, unlink, reject linking, merge, rename.
+//!
+//! Every write runs in one transaction that also refreshes the resolution of the template
+//! exercises it touched (`resolution::refresh`): the exercise-resolution cache and the
+//! denormalized names of past set lines change with the link, never later (the original let them
+//! go stale).
+
+use chrono::Utc;
+use domain::{ValidationError, check_name, normalize_exercise_name};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
+};
+
+use crate::resolution::refresh;
+use crate::{Db, QueryError, UserId};
+
+#[derive(Debug, FromQueryResult)]
+struct Id {
+    id: i64,
+}
+
+/// Fails with `NotFound` unless `table` has row `id` owned by `user`.
+async fn ensure_owned(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    table: &'static str,
+    entity: &'static str,
+    id: i64,
+) -> Result<(), QueryError> {
+    let stmt = Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        format!("SELECT id FROM {table} WHERE id = $1 AND user_id = $2"),
+        [id.into(), user.0.into()],
+    );
+    Id::find_by_statement(stmt)
+        .one(txn)
+        .await?
+        .map(|_| ())
+        .ok_or(QueryError::NotFound { entity, id })
+}
+
+async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<u64, QueryError> {
+    Ok(txn
+        .execute_raw(Statement::from_sql_and_values(txn.get_database_backend(), sql, values))
+        .await?
+        .rows_affected())
+}
+
+/// Links a template exercise to a master exercise (replacing any link), both the user's own.
+pub async fn link(
+    db: &Db,
+    user: UserId,
+    template_exercise_id: i64,
+    master_exercise_id: i64,
+) -> Result<(), QueryError> {
+    let txn = db.conn.begin().await?;
+    ensure_owned(&txn, user, "template_exercises", "template exercise", template_exercise_id)
+        .await?;
+    ensure_owned(&txn, user, "master_exercises", "master exercise", master_exercise_id).await?;
+    exec(
+        &txn,
+        "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (template_exercise_id) DO UPDATE SET master_exercise_id = excluded.master_exercise_id",
+        vec![user.0.into(), template_exercise_id.into(), master_exercise_id.into(), Utc::now().into()],
+    )
+    .await?;
+    exec(
+        &txn,
+        "UPDATE template_exercises SET linking_rejected = $1 WHERE id = $2",
+        vec![false.into(), template_exercise_id.into()],
+    )
+    .await?;
+    refresh(db, &txn, user, &[template_exercise_id]).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes a template exercise's link; with `reject`, also records that the user declined linking.
+pub async fn unlink(
+    db: &Db,
+    user: UserId,
+    template_exercise_id: i64,
+    reject: bool,
+) -> Result<(), QueryError> {
+    let txn = db.conn.begin().await?;
+    ensure_owned(&txn, user, "template_exercises", "template exercise", template_exercise_id)
+        .await?;
+    exec(
+        &txn,
+        "DELETE FROM exercise_links WHERE template_exercise_id = $1",
+        vec![template_exercise_id.into()],
+    )
+    .await?;
+    if reject {
+        exec(
+            &txn,
+            "UPDATE template_exercises SET linking_rejected = $1 WHERE id = $2",
+            vec![true.into(), template_exercise_id.into()],
+        )
+        .await?;
+    }
+    refresh(db, &txn, user, &[template_exercise_id]).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The user's template exercises linked to `master_exercise_id`.
+async fn linked_to(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    master_exercise_id: i64,
+) -> Result<Vec<i64>, QueryError> {
+    let stmt = Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "SELECT template_exercise_id AS id FROM exercise_links WHERE user_id = $1 AND master_exercise_id = $2 ORDER BY 1",
+        [user.0.into(), master_exercise_id.into()],
+    );
+    Ok(Id::find_by_statement(stmt).all(txn).await?.into_iter().map(|it| it.id).collect())
+}
+
+/// Moves every link of `source` to `target`, then deletes `source`.
+pub async fn merge(db: &Db, user: UserId, source: i64, target: i64) -> Result<(), QueryError> {
+    if source == target {
+        return Err(invalid("targetId", "must differ from sourceId"));
+    }
+    let txn = db.conn.begin().await?;
+    ensure_owned(&txn, user, "master_exercises", "master exercise", source).await?;
+    ensure_owned(&txn, user, "master_exercises", "master exercise", target).await?;
+    let moved = linked_to(&txn, user, source).await?;
+    exec(
+        &txn,
+        "UPDATE exercise_links SET master_exercise_id = $1 WHERE user_id = $2 AND master_exercise_id = $3",
+        vec![target.into(), user.0.into(), source.into()],
+    )
+    .await?;
+    exec(
+        &txn,
+        "DELETE FROM master_exercises WHERE id = $1 AND user_id = $2",
+        vec![source.into(), user.0.into()],
+    )
+    .await?;
+    refresh(db, &txn, user, &moved).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Renames a master exercise; the new name must be unique for the user after normalization.
+pub async fn rename_master(
+    db: &Db,
+    user: UserId,
+    master_exercise_id: i64,
+    name: &str,
+) -> Result<(), QueryError> {
+    let name = check_name("name", name).map_err(|it| ValidationError(vec![it]))?;
+    let normalized = normalize_exercise_name(&name);
+    let txn = db.conn.begin().await?;
+    ensure_owned(&txn, user, "master_exercises", "master exercise", master_exercise_id).await?;
+    let clash = Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "SELECT id FROM master_exercises WHERE user_id = $1 AND normalized_name = $2 AND id <> $3",
+        [user.0.into(), normalized.clone().into(), master_exercise_id.into()],
+    );
+    if Id::find_by_statement(clash).one(&txn).await?.is_some() {
+        return Err(invalid("name", "another master exercise already has this name"));
+    }
+    exec(
+        &txn,
+        "UPDATE master_exercises SET name = $1, normalized_name = $2, updated_at = $3 WHERE id = $4",
+        vec![name.into(), normalized.into(), Utc::now().into(), master_exercise_id.into()],
+    )
+    .await?;
+    let linked = linked_to(&txn, user, master_exercise_id).await?;
+    refresh(db, &txn, user, &linked).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn invalid(field: &str, rule: &str) -> QueryError {
+    QueryError::Invalid(ValidationError(vec![domain::Violation {
+        field: field.to_owned(),
+        rule: rule.to_owned(),
+    }]))
+}
