@@ -29,8 +29,10 @@ struct Fixture {
     ids: Vec<i64>,
 }
 
+/// The database file named by `var`, else `default` relative to the workspace root.
 fn url(var: &str, default: &str) -> String {
-    let path = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = std::env::var(var).unwrap_or_else(|_| root.join(default).display().to_string());
     assert!(
         std::path::Path::new(&path).exists(),
         "{path} is missing: seed it first (see BENCHMARKS.md)"

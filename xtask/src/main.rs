@@ -2,6 +2,7 @@
 //! stays a few-second build.
 //!
 //! - `cargo xtask seed [ARGS]`: build `datagen` in release mode and seed (see `datagen seed --help`).
+//! - `cargo xtask indexes [ARGS]`: the index report of a live database (see `dbtool indexes --help`).
 //! - `cargo xtask tidy`: check the repository's invariants (also run by `cargo test`).
 
 mod tidy;
@@ -15,8 +16,9 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let res = match task.as_deref() {
         Some("seed") => seed(&rest),
+        Some("indexes") => indexes(&rest),
         Some("tidy") => tidy::run(),
-        _ => Err(anyhow::anyhow!("usage: cargo xtask <seed|tidy> [ARGS]")),
+        _ => Err(anyhow::anyhow!("usage: cargo xtask <seed|indexes|tidy> [ARGS]")),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,10 +36,37 @@ pub(crate) fn project_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// A cargo command in the project root, without the variables `cargo run` set for xtask itself:
+/// build scripts watch some of them, and a changed value would rebuild half the dependency tree.
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(project_root());
+    for (key, value) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let set_by_cargo_run = (key.starts_with("CARGO_")
+            && !matches!(key, "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_TERM_COLOR"))
+            || key == "OUT_DIR";
+        if set_by_cargo_run {
+            cmd.env_remove(key);
+        } else if key == "LD_LIBRARY_PATH" {
+            let kept: Vec<_> =
+                std::env::split_paths(&value).filter(|p| !p.starts_with(project_root())).collect();
+            match std::env::join_paths(kept) {
+                Ok(joined) if !joined.is_empty() => cmd.env(key, joined),
+                _ => cmd.env_remove(key),
+            };
+        }
+    }
     cmd
+}
+
+/// The index report reads plans and sizes only: the debug build is enough.
+fn indexes(args: &[String]) -> anyhow::Result<()> {
+    let status = cargo()
+        .args(["run", "--quiet", "--locked", "--package", "dbtool", "--", "indexes"])
+        .args(args)
+        .status()?;
+    if status.success() { Ok(()) } else { Err(anyhow::anyhow!("dbtool indexes failed ({status})")) }
 }
 
 /// Seeding writes a million rows: it runs the release build of `datagen`.

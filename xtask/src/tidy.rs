@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("test-support", &["db", "migration"]),
     ("bench", &["domain", "entity", "db", "datagen", "migration", "query"]),
     ("query", &["domain", "entity", "db"]),
+    ("dbtool", &["db", "query"]),
     ("e2e", &[]),
     ("xtask", &[]),
 ];

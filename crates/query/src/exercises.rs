@@ -112,7 +112,7 @@ async fn linked_to(
 ) -> Result<Vec<i64>, QueryError> {
     let stmt = Statement::from_sql_and_values(
         txn.get_database_backend(),
-        "SELECT template_exercise_id AS id FROM exercise_links WHERE user_id = $1 AND master_exercise_id = $2 ORDER BY 1",
+        crate::reads::LINKED_TO,
         [user.0.into(), master_exercise_id.into()],
     );
     Ok(Id::find_by_statement(stmt).all(txn).await?.into_iter().map(|it| it.id).collect())

@@ -6,11 +6,13 @@
 //! benchmark compares the two. Every statement binds at most the configured parameter limit, and
 //! every query is scoped to the calling user.
 
+pub mod catalogue;
 mod chunk;
 mod error;
 pub mod exercises;
 mod flags;
 pub mod progress;
+pub mod reads;
 pub mod resolution;
 
 use db::ParamLimit;

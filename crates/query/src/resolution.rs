@@ -41,7 +41,7 @@ impl ResolvedRow {
 }
 
 /// The resolution joined from its sources: template exercise, link, master exercise.
-const RESOLVE_ONE: &str = "SELECT te.id AS template_exercise_id, COALESCE(me.name, te.exercise_name) AS resolved_name, \
+pub(crate) const RESOLVE_ONE: &str = "SELECT te.id AS template_exercise_id, COALESCE(me.name, te.exercise_name) AS resolved_name, \
      me.id AS master_exercise_id \
      FROM template_exercises te \
      LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
@@ -90,11 +90,7 @@ async fn from_cache<C: ConnectionTrait>(
     let mut res = HashMap::with_capacity(ids.len());
     let backend = conn.get_database_backend();
     for chunk in in_list_chunks(ids, 1, db.param_limit) {
-        let sql = format!(
-            "SELECT template_exercise_id, resolved_name, master_exercise_id FROM exercise_resolution_cache \
-             WHERE user_id = $1 AND template_exercise_id IN ({})",
-            placeholders(2, chunk.len())
-        );
+        let sql = cache_lookup_sql(chunk.len());
         let values =
             std::iter::once(Value::from(user.0)).chain(chunk.iter().map(|id| Value::from(*id)));
         let rows =
@@ -109,6 +105,48 @@ async fn from_cache<C: ConnectionTrait>(
 /// Recomputes the resolution of `template_exercise_ids` (the user's own; others are ignored):
 /// the cache rows (when the schema has the cache) and the denormalized names of their set lines.
 /// Call it inside the transaction of the write that changed them.
+/// The cache lookup for an `IN` list of `n` ids (`$1` is the user).
+pub(crate) fn cache_lookup_sql(n: usize) -> String {
+    format!(
+        "SELECT template_exercise_id, resolved_name, master_exercise_id FROM exercise_resolution_cache \
+         WHERE user_id = $1 AND template_exercise_id IN ({})",
+        placeholders(2, n)
+    )
+}
+
+/// Upserts the cache rows of `n` template exercises (`$1` is the user).
+pub(crate) fn refresh_cache_sql(n: usize) -> String {
+    format!(
+        "INSERT INTO exercise_resolution_cache (template_exercise_id, user_id, master_exercise_id, resolved_name) \
+         SELECT te.id, te.user_id, me.id, COALESCE(me.name, te.exercise_name) \
+         FROM template_exercises te \
+         LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
+         LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
+         WHERE te.user_id = $1 AND te.id IN ({}) \
+         ON CONFLICT (template_exercise_id) DO UPDATE SET master_exercise_id = excluded.master_exercise_id, \
+         resolved_name = excluded.resolved_name",
+        placeholders(2, n)
+    )
+}
+
+/// Rewrites the denormalized names of the set lines of `n` template exercises (`$1` is the user).
+/// The unary `+` keeps SQLite on the `template_exercise_id` index instead of walking every set line
+/// of the user.
+pub(crate) fn refresh_lines_sql(n: usize) -> String {
+    format!(
+        "UPDATE session_exercises SET resolved_exercise_name = ( \
+             SELECT COALESCE(me.name, te.exercise_name) FROM template_exercises te \
+             LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
+             LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
+             WHERE te.id = session_exercises.template_exercise_id) \
+         WHERE +user_id = $1 AND template_exercise_id IN ({})",
+        placeholders(2, n)
+    )
+}
+
+/// Recomputes the resolution of `template_exercise_ids` (the user's own; others are ignored):
+/// the cache rows (when the schema has the cache) and the denormalized names of their set lines.
+/// Call it inside the transaction of the write that changed them.
 pub async fn refresh<C: ConnectionTrait>(
     db: &Db,
     conn: &C,
@@ -116,42 +154,16 @@ pub async fn refresh<C: ConnectionTrait>(
     template_exercise_ids: &[i64],
 ) -> Result<(), QueryError> {
     let backend = conn.get_database_backend();
-    let resolve_in = |n: usize| {
-        format!(
-            "SELECT te.id AS template_exercise_id, te.user_id AS user_id, me.id AS master_exercise_id, \
-             COALESCE(me.name, te.exercise_name) AS resolved_name \
-             FROM template_exercises te \
-             LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
-             LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
-             WHERE te.user_id = $1 AND te.id IN ({})",
-            placeholders(2, n)
-        )
-    };
     for chunk in in_list_chunks(template_exercise_ids, 1, db.param_limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user.0))
             .chain(chunk.iter().map(|id| Value::from(*id)))
             .collect();
         if db.has_resolution_cache() {
-            let upsert = format!(
-                "INSERT INTO exercise_resolution_cache (template_exercise_id, user_id, master_exercise_id, resolved_name) \
-                 {} \
-                 ON CONFLICT (template_exercise_id) DO UPDATE SET master_exercise_id = excluded.master_exercise_id, \
-                 resolved_name = excluded.resolved_name",
-                resolve_in(chunk.len())
-            );
-            conn.execute_raw(Statement::from_sql_and_values(backend, upsert, values.clone()))
-                .await?;
+            let sql = refresh_cache_sql(chunk.len());
+            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?;
         }
-        let update = format!(
-            "UPDATE session_exercises SET resolved_exercise_name = ( \
-                 SELECT COALESCE(me.name, te.exercise_name) FROM template_exercises te \
-                 LEFT JOIN exercise_links el ON el.template_exercise_id = te.id \
-                 LEFT JOIN master_exercises me ON me.id = el.master_exercise_id \
-                 WHERE te.id = session_exercises.template_exercise_id) \
-             WHERE user_id = $1 AND template_exercise_id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        conn.execute_raw(Statement::from_sql_and_values(backend, update, values)).await?;
+        let sql = refresh_lines_sql(chunk.len());
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     Ok(())
 }

@@ -1,0 +1,69 @@
+//! Every statement shape the services run, with sample parameters, for plan inspection.
+//!
+//! `cargo xtask indexes` runs `EXPLAIN` on each entry against a live database to learn which
+//! indexes some service query uses. The SQL comes from the same constants and builders the
+//! services execute, so the catalogue cannot drift from them.
+
+use chrono::NaiveDate;
+use sea_orm::{DbBackend, Statement, Value};
+
+use crate::{progress, reads, resolution};
+
+/// One statement shape, named after the service call that runs it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: &'static str,
+    pub statement: Statement,
+    /// A table of a later phase the statement needs; absent at earlier phases.
+    pub requires_table: Option<&'static str>,
+}
+
+/// The catalogue for `backend`, with `user` and representative values bound.
+pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
+    let day =
+        |d| NaiveDate::from_ymd_opt(2025, 11, d).map_or(Value::from(None::<String>), Value::from);
+    let entry = |name, sql: String, values: Vec<Value>| {
+        let requires_table =
+            sql.contains("exercise_resolution_cache").then_some("exercise_resolution_cache");
+        Entry {
+            name,
+            statement: Statement::from_sql_and_values(backend, sql, values),
+            requires_table,
+        }
+    };
+    let range = vec![user.into(), day(1), day(25)];
+    let four: Vec<Value> = (1..=4i64).map(Value::from).collect();
+    let with_user = |rest: &[Value]| {
+        std::iter::once(Value::from(user)).chain(rest.iter().cloned()).collect::<Vec<_>>()
+    };
+    let mut res = vec![
+        entry("progress.dashboard (original: dates)", progress::original_sql().0, range.clone()),
+        entry("progress.dashboard (original: totals)", progress::original_sql().1, range.clone()),
+        entry("progress.dashboard (original: per exercise)", progress::original_sql().2, range),
+        entry(
+            "progress.dashboard (optimized)",
+            progress::one_statement_sql().to_owned(),
+            vec![user.into(), day(1), day(10), day(25)],
+        ),
+        entry("progress.user_today", progress::USER_TIMEZONE.to_owned(), vec![user.into()]),
+        entry(
+            "resolution.name_map (original)",
+            resolution::RESOLVE_ONE.to_owned(),
+            vec![user.into(), 1i64.into()],
+        ),
+        entry("resolution.name_map (optimized)", resolution::cache_lookup_sql(4), with_user(&four)),
+        entry("resolution.refresh (cache)", resolution::refresh_cache_sql(4), with_user(&four)),
+        entry("resolution.refresh (set lines)", resolution::refresh_lines_sql(4), with_user(&four)),
+    ];
+    for (name, sql) in reads::ALL {
+        let values = match *name {
+            "workouts.last_exercise_data" => vec![user.into(), "Bench Press".into()],
+            "workouts.by_id" | "templates.exercises" | "exercises.linked_to" => {
+                vec![user.into(), 1i64.into()]
+            }
+            _ => vec![user.into()],
+        };
+        res.push(entry(name, (*sql).to_owned(), values));
+    }
+    res
+}
