@@ -9,6 +9,7 @@
 //! keys, `UNIQUE`) are never condemned.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
@@ -73,16 +74,11 @@ impl Report {
                 Verdict::Unused => ("DROP", "no service query uses it".to_owned()),
             };
             let index = format!("{} ({})", info.name, info.columns.join(", "));
-            res.push_str(&format!(
-                "{word:<8} {:>10}  {:<22} {index:<52} {why}\n",
-                info.bytes, info.table
-            ));
+            let _ =
+                writeln!(res, "{word:<8} {:>10}  {:<22} {index:<52} {why}", info.bytes, info.table);
         }
         let condemned: i64 = self.condemned().map(|i| i.bytes).sum();
-        res.push_str(&format!(
-            "{} indexes condemned, {condemned} bytes\n",
-            self.condemned().count()
-        ));
+        let _ = writeln!(res, "{} indexes condemned, {condemned} bytes", self.condemned().count());
         res
     }
 }
@@ -121,8 +117,8 @@ pub async fn read_schema(
 ) -> Result<(Vec<IndexInfo>, BTreeSet<(String, String)>), DbErr> {
     let mut indexes = Vec::new();
     let mut fk_columns = BTreeSet::new();
-    match db.get_database_backend() {
-        DbBackend::Sqlite => {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        {
             let tables = strings(
                 db,
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -181,7 +177,8 @@ pub async fn read_schema(
                 }
             }
         }
-        _ => {
+    } else {
+        {
             let sql = "SELECT t.relname, i.relname, ix.indisunique OR ix.indisprimary, pg_relation_size(i.oid), \
                        array_to_string(ARRAY(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, n) \
                        JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n), ',') \

@@ -14,6 +14,8 @@ mod flags;
 pub mod progress;
 pub mod reads;
 pub mod resolution;
+pub mod templates;
+pub mod workouts;
 
 use db::ParamLimit;
 use sea_orm::DatabaseConnection;

@@ -97,12 +97,8 @@ fn grams(x: f64) -> f64 {
 
 pub(crate) const USER_TIMEZONE: &str = "SELECT timezone FROM users WHERE id = $1";
 
-/// Today's local date for `user` at `now`, from the user's time zone.
-pub async fn user_today(
-    db: &Db,
-    user: UserId,
-    now: DateTime<Utc>,
-) -> Result<NaiveDate, QueryError> {
+/// The user's time zone; a zone that no longer parses (a renamed IANA zone) falls back to UTC.
+pub(crate) async fn user_zone(db: &Db, user: UserId) -> Result<UserTimeZone, QueryError> {
     #[derive(FromQueryResult)]
     struct Row {
         timezone: String,
@@ -116,9 +112,16 @@ pub async fn user_today(
         .one(&db.conn)
         .await?
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?;
-    // A zone that no longer parses (a renamed IANA zone) falls back to UTC rather than failing.
-    let zone: UserTimeZone = row.timezone.parse().unwrap_or(UserTimeZone::UTC);
-    Ok(local_date(now, zone))
+    Ok(row.timezone.parse().unwrap_or(UserTimeZone::UTC))
+}
+
+/// Today's local date for `user` at `now`, from the user's time zone.
+pub async fn user_today(
+    db: &Db,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, QueryError> {
+    Ok(local_date(now, user_zone(db, user).await?))
 }
 
 /// The dashboard of `user` for `range`, with `today` as the user's current local date.
@@ -225,37 +228,36 @@ fn exercise_from(row: &QueryResult) -> Result<ExerciseSummary, sea_orm::DbErr> {
     })
 }
 
-/// One statement: the counted rows of both periods once, then totals per period, the current
-/// period's dates and per-exercise aggregates, tagged by `kind` in one result set.
+/// One statement: the counted rows of both periods are read once and reduced to one row per
+/// session and exercise (materialized), from which come the totals per period, the current
+/// period's dates and the per-exercise aggregates, tagged by `kind` in one result set.
 ///
 /// `CROSS JOIN` is SQLite's join-order hint and the unary `+` keeps the ownership check off the
 /// `(user_id, …)` indexes (PostgreSQL reads both as plain SQL): the plan seeks the sessions in
 /// range first, then their set lines by `session_id`, instead of walking every set line of the
 /// user in name order to save a sort, which is the plan the original filter gets.
 const DASHBOARD_ONE_STATEMENT: &str = "\
-WITH counted AS (
+WITH per_session_exercise AS MATERIALIZED (
     SELECT ws.id AS session_id, ws.local_date AS local_date, se.resolved_exercise_name AS name,
-           se.sets AS sets, COALESCE(se.reps, 0) * se.sets AS reps_x_sets, se.weight_kg AS weight_kg,
-           se.one_rm_estimate AS one_rm, se.volume_load AS volume,
-           CASE WHEN ws.local_date >= $3 THEN 1 ELSE 0 END AS is_current
+           CASE WHEN ws.local_date >= $3 THEN 1 ELSE 0 END AS is_current,
+           SUM(se.sets) AS sets, SUM(COALESCE(se.reps, 0) * se.sets) AS reps_x_sets,
+           SUM(se.volume_load) AS volume, MAX(se.one_rm_estimate) AS one_rm, MAX(se.weight_kg) AS max_weight
     FROM workout_sessions ws CROSS JOIN session_exercises se
-    WHERE se.session_id = ws.id AND ws.user_id = $1 AND +se.user_id = ws.user_id AND ws.local_date >= $2 AND ws.local_date <= $4
-      AND se.set_type <> 'warmup'
-), totals AS (
-    SELECT is_current, COUNT(DISTINCT session_id) AS session_count, SUM(volume) AS total_volume,
-           SUM(sets) AS total_sets, SUM(reps_x_sets) AS total_reps, MAX(one_rm) AS max_one_rm,
-           COUNT(DISTINCT name) AS exercise_count
-    FROM counted GROUP BY is_current
+    WHERE se.session_id = ws.id AND ws.user_id = $1 AND +se.user_id = ws.user_id
+      AND ws.local_date >= $2 AND ws.local_date <= $4 AND se.set_type <> 'warmup'
+    GROUP BY ws.id, ws.local_date, se.resolved_exercise_name
 )
-SELECT 'T' AS kind, is_current, NULL AS name, NULL AS local_date, session_count, total_volume, total_sets,
-       total_reps, max_one_rm, exercise_count, CAST(NULL AS DOUBLE PRECISION) AS max_weight
-FROM totals
+SELECT 'T' AS kind, is_current, NULL AS name, NULL AS local_date, COUNT(DISTINCT session_id) AS session_count,
+       SUM(volume) AS total_volume, CAST(SUM(sets) AS BIGINT) AS total_sets,
+       CAST(SUM(reps_x_sets) AS BIGINT) AS total_reps, MAX(one_rm) AS max_one_rm,
+       COUNT(DISTINCT name) AS exercise_count, CAST(NULL AS DOUBLE PRECISION) AS max_weight
+FROM per_session_exercise GROUP BY is_current
 UNION ALL
 SELECT 'D', 1, NULL, local_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM counted WHERE is_current = 1 GROUP BY local_date
+FROM per_session_exercise WHERE is_current = 1 GROUP BY local_date
 UNION ALL
-SELECT 'E', 1, name, NULL, COUNT(DISTINCT session_id), SUM(volume), NULL, NULL, MAX(one_rm), NULL, MAX(weight_kg)
-FROM counted WHERE is_current = 1 GROUP BY name";
+SELECT 'E', 1, name, NULL, COUNT(*), SUM(volume), NULL, NULL, MAX(one_rm), NULL, MAX(max_weight)
+FROM per_session_exercise WHERE is_current = 1 GROUP BY name";
 
 async fn dashboard_optimized<C: ConnectionTrait>(
     conn: &C,

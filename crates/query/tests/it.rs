@@ -257,3 +257,116 @@ proptest! {
         });
     }
 }
+
+mod writes {
+    use chrono::{TimeZone, Utc};
+    use domain::{KG_PER_LB, SetType, WeightUnit};
+    use query::reads::{
+        last_exercise_data, recent_workouts, template_exercises, templates, workout,
+    };
+    use query::templates::{self, LineInput};
+    use query::workouts::{self, ExerciseInput, SetInput, SetUpdate};
+    use sea_orm::EntityTrait;
+
+    use super::*;
+
+    fn set(set_type: SetType, weight: f64, unit: WeightUnit, reps: i32) -> SetInput {
+        SetInput {
+            set_type,
+            weight: Some(weight),
+            unit,
+            reps: Some(reps),
+            sets: None,
+            rpe: None,
+            rest_seconds: None,
+            is_estimate: false,
+            is_default_applied: false,
+        }
+    }
+
+    backend_tests! {
+        async fn a_saved_session_stores_derived_columns_and_resolved_names(t: &TestDb) {
+            let phase = seeded(&t.db, 2, 2).await;
+            let dbs = services(&t.db, phase);
+            let now = Utc.with_ymd_and_hms(2025, 11, 25, 18, 0, 0).unwrap();
+            for db in [&dbs.0, &dbs.1] {
+                let template = templates::create(db, UserId(1), " Push Day ", Some("key-1"), &["Bench Press".to_owned(), "OHP".to_owned()], now).await.unwrap();
+                // Replaying the same dedupe key creates nothing new.
+                let replay = templates::create(db, UserId(1), "Push Day", Some("key-1"), &["Other".to_owned()], now).await.unwrap();
+                assert_eq!(template, replay);
+                let lines = template_exercises(db, UserId(1), template).await.unwrap();
+                let session = workouts::start(db, UserId(1), Some(template), now, now).await.unwrap();
+                let exercises = vec![
+                    ExerciseInput {
+                        template_exercise_id: Some(lines[0].id),
+                        exercise_name: "Bench Press".to_owned(),
+                        sets: vec![set(SetType::Warmup, 135.0, WeightUnit::Lbs, 5), set(SetType::Working, 225.0, WeightUnit::Lbs, 5)],
+                    },
+                    ExerciseInput { template_exercise_id: None, exercise_name: "  Curl ".to_owned(), sets: vec![set(SetType::Working, 20.0, WeightUnit::Kg, 12)] },
+                ];
+                assert_eq!(workouts::save(db, UserId(1), session.id, &exercises, now).await.unwrap(), 3);
+                let stored: Vec<_> = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().filter(|it| it.session_id == session.id).collect();
+                let top = stored.iter().find(|it| it.set_type == "working" && it.unit == "lbs").unwrap();
+                assert!((top.weight_kg.unwrap() - 225.0 * KG_PER_LB).abs() < 1e-9);
+                assert!((top.volume_load - 5.0 * 225.0 * KG_PER_LB).abs() < 1e-9);
+                assert_eq!(top.resolved_exercise_name, "Bench Press");
+                assert_eq!(stored.iter().find(|it| it.unit == "kg").unwrap().exercise_name, "Curl");
+                let last = last_exercise_data(db, UserId(1), "Bench Press").await.unwrap();
+                assert_eq!(last.len(), 2);
+                assert!(last.iter().all(|it| it.session_id == session.id));
+                assert_eq!(workout(db, UserId(1), session.id).await.unwrap(), session);
+                assert_eq!(recent_workouts(db, UserId(1)).await.unwrap()[0].id, session.id);
+
+                // Editing a set re-derives its canonical columns.
+                workouts::update_sets(db, UserId(1), &[SetUpdate { id: top.id, weight: Some(100.0), unit: WeightUnit::Kg, reps: Some(3) }]).await.unwrap();
+                let edited = entity::session_exercise::Entity::find_by_id(top.id).one(&t.db).await.unwrap().unwrap();
+                assert_eq!((edited.weight_kg, edited.volume_load), (Some(100.0), 300.0));
+                assert!((edited.one_rm_estimate.unwrap() - 100.0 * 36.0 / 34.0).abs() < 1e-9);
+
+                // Renaming a kept template line keeps its id and its history's link.
+                templates::update(db, UserId(1), template, "Push", &[LineInput { id: Some(lines[0].id), exercise_name: "Bench Press".to_owned() }], now).await.unwrap();
+                let after = template_exercises(db, UserId(1), template).await.unwrap();
+                assert_eq!(after.iter().map(|it| it.id).collect::<Vec<_>>(), vec![lines[0].id]);
+                assert!(templates(db, UserId(1)).await.unwrap().iter().any(|it| it.id == template && it.name == "Push"));
+
+                workouts::delete(db, UserId(1), session.id).await.unwrap();
+                assert_eq!(workout(db, UserId(1), session.id).await.unwrap_err().code(), "NOT_FOUND");
+                templates::delete(db, UserId(1), template).await.unwrap();
+            }
+        }
+
+        async fn bad_or_foreign_writes_change_nothing(t: &TestDb) {
+            let phase = seeded(&t.db, 2, 2).await;
+            let (db, _) = services(&t.db, phase);
+            let now = Utc.with_ymd_and_hms(2025, 11, 25, 18, 0, 0).unwrap();
+            let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
+            let own_session = recent_workouts(&db, UserId(1)).await.unwrap()[0].id;
+            let foreign_session = recent_workouts(&db, UserId(2)).await.unwrap()[0].id;
+            let bad = vec![ExerciseInput {
+                template_exercise_id: None,
+                exercise_name: " ".to_owned(),
+                sets: vec![SetInput { rpe: Some(11.0), sets: Some(0), ..set(SetType::Working, 2000.0, WeightUnit::Kg, 5) }],
+            }];
+            let err = workouts::save(&db, UserId(1), own_session, &bad, now).await.unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "invalid input: exercises[0].exerciseName: must be 1 to 100 characters after trimming; \
+                 exercises[0].sets[0].weight: must be between 0 and 1000; exercises[0].sets[0].sets: must be between 1 and 100; \
+                 exercises[0].sets[0].rpe: must be between 1 and 10"
+            );
+            let fine = vec![ExerciseInput { template_exercise_id: None, exercise_name: "Squat".to_owned(), sets: vec![set(SetType::Working, 100.0, WeightUnit::Kg, 5)] }];
+            assert_eq!(workouts::save(&db, UserId(1), foreign_session, &fine, now).await.unwrap_err().code(), "NOT_FOUND");
+            let foreign_line = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|it| it.user_id == 2).unwrap();
+            let sneaky = vec![ExerciseInput { template_exercise_id: Some(foreign_line.id), ..fine[0].clone() }];
+            assert_eq!(workouts::save(&db, UserId(1), own_session, &sneaky, now).await.unwrap_err().code(), "NOT_FOUND");
+            let too_late = now + chrono::Duration::days(2);
+            assert_eq!(workouts::start(&db, UserId(1), None, too_late, now).await.unwrap_err().code(), "BAD_USER_INPUT");
+            assert_eq!(workouts::delete(&db, UserId(1), foreign_session).await.unwrap_err().code(), "NOT_FOUND");
+            assert_eq!(templates::delete(&db, UserId(1), 999_999).await.unwrap_err().code(), "NOT_FOUND");
+            let foreign_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|it| it.user_id == 2).unwrap();
+            let update = SetUpdate { id: foreign_set.id, weight: Some(1.0), unit: WeightUnit::Kg, reps: Some(1) };
+            assert_eq!(workouts::update_sets(&db, UserId(1), &[update]).await.unwrap_err().code(), "NOT_FOUND");
+            assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before, "a refused write changed data");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Templates: create (idempotent by dedupe key), update in place, delete.
+//!
+//! Creating or renaming an exercise line links it to the user's master exercise of the same
+//! normalized name, creating the master when there is none, unless the user rejected linking for
+//! that line. Updating keeps the ids of lines that stay, so their links and the history of set
+//! lines that point at them survive (the original deleted and re-inserted every line). Each write
+//! is one transaction that refreshes the resolutions it changed.
+
+use chrono::{DateTime, Utc};
+use domain::{Limits, ValidationError, Violation, check_name, normalize_exercise_name};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
+};
+
+use crate::resolution::refresh;
+use crate::{Db, QueryError, UserId};
+
+/// One exercise line of a template update: `id` of an existing line to keep, or `None` for a new
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInput {
+    pub id: Option<i64>,
+    pub exercise_name: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Id {
+    id: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Line {
+    id: i64,
+    exercise_name: String,
+    linking_rejected: bool,
+}
+
+fn stmt(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(txn.get_database_backend(), sql, values)
+}
+
+fn validate(name: &str, lines: &[String]) -> Result<(String, Vec<String>), QueryError> {
+    let mut found = Vec::new();
+    let name = check_name("name", name).map_err(|it| found.push(it)).ok();
+    if lines.len() > Limits::EXERCISES_PER_WORKOUT {
+        found.push(Violation {
+            field: "exercises".to_owned(),
+            rule: format!("at most {} exercises per template", Limits::EXERCISES_PER_WORKOUT),
+        });
+    }
+    let mut res = Vec::with_capacity(lines.len());
+    for (idx, line) in lines.iter().enumerate() {
+        match check_name(&format!("exercises[{idx}].exerciseName"), line) {
+            Ok(it) => res.push(it),
+            Err(it) => found.push(it),
+        }
+    }
+    match name {
+        Some(name) if found.is_empty() => Ok((name, res)),
+        _ => Err(QueryError::Invalid(ValidationError(found))),
+    }
+}
+
+/// Links line `te_id` named `name` to the user's master of that normalized name, creating it.
+async fn auto_link(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    te_id: i64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), QueryError> {
+    let normalized = normalize_exercise_name(name);
+    let find = stmt(
+        txn,
+        "SELECT id FROM master_exercises WHERE user_id = $1 AND normalized_name = $2",
+        vec![user.0.into(), normalized.clone().into()],
+    );
+    let master = if let Some(it) = Id::find_by_statement(find).one(txn).await? {
+        it.id
+    } else {
+        let insert = stmt(
+            txn,
+            "INSERT INTO master_exercises (user_id, name, normalized_name, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            vec![user.0.into(), name.into(), normalized.into(), now.into()],
+        );
+        Id::find_by_statement(insert)
+            .one(txn)
+            .await?
+            .ok_or(QueryError::Unavailable("insert returned no id"))?
+            .id
+    };
+    txn.execute_raw(stmt(
+        txn,
+        "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (template_exercise_id) DO UPDATE SET master_exercise_id = excluded.master_exercise_id",
+        vec![user.0.into(), te_id.into(), master.into(), now.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn insert_line(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    template_id: i64,
+    name: &str,
+    order: usize,
+    now: DateTime<Utc>,
+) -> Result<i64, QueryError> {
+    let insert = stmt(
+        txn,
+        "INSERT INTO template_exercises (user_id, template_id, exercise_name, order_index, linking_rejected, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        vec![
+            user.0.into(),
+            template_id.into(),
+            name.into(),
+            i32::try_from(order).unwrap_or(i32::MAX).into(),
+            false.into(),
+            now.into(),
+        ],
+    );
+    let id = Id::find_by_statement(insert)
+        .one(txn)
+        .await?
+        .ok_or(QueryError::Unavailable("insert returned no id"))?
+        .id;
+    auto_link(txn, user, id, name, now).await?;
+    Ok(id)
+}
+
+/// Creates a template with its exercise lines. With a `dedupe_key` the call is idempotent: a
+/// replay returns the template the first call created.
+pub async fn create(
+    db: &Db,
+    user: UserId,
+    name: &str,
+    dedupe_key: Option<&str>,
+    exercises: &[String],
+    now: DateTime<Utc>,
+) -> Result<i64, QueryError> {
+    let (name, lines) = validate(name, exercises)?;
+    let txn = db.conn.begin().await?;
+    if let Some(key) = dedupe_key {
+        let find = stmt(
+            &txn,
+            "SELECT id FROM workout_templates WHERE user_id = $1 AND dedupe_key = $2",
+            vec![user.0.into(), key.into()],
+        );
+        if let Some(existing) = Id::find_by_statement(find).one(&txn).await? {
+            return Ok(existing.id);
+        }
+    }
+    let insert = stmt(
+        &txn,
+        "INSERT INTO workout_templates (user_id, name, dedupe_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        vec![user.0.into(), name.into(), dedupe_key.into(), now.into()],
+    );
+    let template_id = Id::find_by_statement(insert)
+        .one(&txn)
+        .await?
+        .ok_or(QueryError::Unavailable("insert returned no id"))?
+        .id;
+    let mut ids = Vec::with_capacity(lines.len());
+    for (order, line) in lines.iter().enumerate() {
+        ids.push(insert_line(&txn, user, template_id, line, order, now).await?);
+    }
+    refresh(db, &txn, user, &ids).await?;
+    txn.commit().await?;
+    Ok(template_id)
+}
+
+/// Renames a template and sets its lines: listed existing lines keep their id (renamed lines are
+/// re-linked by name unless linking was rejected), new lines are added, unlisted lines are removed
+/// (their past set lines keep their names).
+pub async fn update(
+    db: &Db,
+    user: UserId,
+    template_id: i64,
+    name: &str,
+    lines: &[LineInput],
+    now: DateTime<Utc>,
+) -> Result<(), QueryError> {
+    let names: Vec<String> = lines.iter().map(|it| it.exercise_name.clone()).collect();
+    let (name, clean) = validate(name, &names)?;
+    let txn = db.conn.begin().await?;
+    let renamed = txn
+        .execute_raw(stmt(
+            &txn,
+            "UPDATE workout_templates SET name = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
+            vec![name.into(), now.into(), template_id.into(), user.0.into()],
+        ))
+        .await?;
+    if renamed.rows_affected() == 0 {
+        return Err(QueryError::NotFound { entity: "template", id: template_id });
+    }
+    let existing = Line::find_by_statement(stmt(
+        &txn,
+        "SELECT id, exercise_name, linking_rejected FROM template_exercises WHERE user_id = $1 AND template_id = $2",
+        vec![user.0.into(), template_id.into()],
+    ))
+    .all(&txn)
+    .await?;
+    let mut touched = Vec::new();
+    for (order, (input, line_name)) in lines.iter().zip(&clean).enumerate() {
+        match input.id {
+            Some(id) => {
+                let Some(old) = existing.iter().find(|it| it.id == id) else {
+                    return Err(QueryError::NotFound { entity: "template exercise", id });
+                };
+                txn.execute_raw(stmt(
+                    &txn,
+                    "UPDATE template_exercises SET exercise_name = $1, order_index = $2 WHERE id = $3",
+                    vec![line_name.clone().into(), i32::try_from(order).unwrap_or(i32::MAX).into(), id.into()],
+                ))
+                .await?;
+                if old.exercise_name != *line_name {
+                    if !old.linking_rejected {
+                        auto_link(&txn, user, id, line_name, now).await?;
+                    }
+                    touched.push(id);
+                }
+            }
+            None => {
+                touched.push(insert_line(&txn, user, template_id, line_name, order, now).await?);
+            }
+        }
+    }
+    for old in existing.iter().filter(|old| !lines.iter().any(|it| it.id == Some(old.id))) {
+        txn.execute_raw(stmt(
+            &txn,
+            "DELETE FROM template_exercises WHERE id = $1",
+            vec![old.id.into()],
+        ))
+        .await?;
+    }
+    refresh(db, &txn, user, &touched).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes one of the user's templates; its sessions stay, detached from it.
+pub async fn delete(db: &Db, user: UserId, template_id: i64) -> Result<(), QueryError> {
+    let res = db
+        .conn
+        .execute_raw(Statement::from_sql_and_values(
+            db.conn.get_database_backend(),
+            "DELETE FROM workout_templates WHERE id = $1 AND user_id = $2",
+            [template_id.into(), user.0.into()],
+        ))
+        .await?;
+    if res.rows_affected() == 0 {
+        return Err(QueryError::NotFound { entity: "template", id: template_id });
+    }
+    Ok(())
+}

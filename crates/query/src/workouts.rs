@@ -1,0 +1,341 @@
+//! Workout writes: start a session, save a whole session atomically, update sets, delete.
+//!
+//! A save validates everything first (every violation named by its field path) and writes nothing
+//! if any rule is broken; then, in one transaction, it replaces the session's set lines, resolving
+//! each template exercise's name through `resolution` and deriving `weight_kg`, `one_rm_estimate`
+//! and `volume_load` through `domain::DerivedSet`. Updating sets re-derives those columns (the
+//! original left them stale).
+
+use chrono::{DateTime, Utc};
+use db::insert_statements;
+use domain::{
+    DerivedSet, Limits, SetType, ValidationError, Violation, WeightUnit, check_name, check_range,
+    check_workout_date, local_date,
+};
+use entity::session_exercise;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
+};
+
+use crate::chunk::{in_list_chunks, placeholders};
+use crate::progress::user_zone;
+use crate::reads::WorkoutView;
+use crate::resolution::load_resolved_exercise_name_map;
+use crate::{Db, QueryError, UserId};
+
+/// One set line as the client sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetInput {
+    pub set_type: SetType,
+    pub weight: Option<f64>,
+    pub unit: WeightUnit,
+    pub reps: Option<i32>,
+    pub sets: Option<i32>,
+    pub rpe: Option<f64>,
+    pub rest_seconds: Option<i32>,
+    pub is_estimate: bool,
+    pub is_default_applied: bool,
+}
+
+/// One exercise of a saved session: its template line (if any), its name and its set lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExerciseInput {
+    pub template_exercise_id: Option<i64>,
+    pub exercise_name: String,
+    pub sets: Vec<SetInput>,
+}
+
+/// A change to one stored set line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetUpdate {
+    pub id: i64,
+    pub weight: Option<f64>,
+    pub unit: WeightUnit,
+    pub reps: Option<i32>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Id {
+    id: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OwnedLine {
+    id: i64,
+    sets: i32,
+}
+
+fn violations(found: Vec<Violation>) -> Result<(), QueryError> {
+    if found.is_empty() { Ok(()) } else { Err(QueryError::Invalid(ValidationError(found))) }
+}
+
+fn check_set(
+    path: &str,
+    weight: Option<f64>,
+    unit: WeightUnit,
+    reps: Option<i32>,
+    found: &mut Vec<Violation>,
+) {
+    if let Some(w) = weight {
+        found.extend(
+            check_range(&format!("{path}.weight"), unit.to_kg(w), &Limits::WEIGHT_KG).err(),
+        );
+    }
+    if let Some(r) = reps {
+        found.extend(check_range(&format!("{path}.reps"), r, &Limits::REPS).err());
+    }
+}
+
+/// Validates a whole session; returns the trimmed exercise names.
+fn validate(exercises: &[ExerciseInput]) -> Result<Vec<String>, QueryError> {
+    let mut found = Vec::new();
+    if exercises.len() > Limits::EXERCISES_PER_WORKOUT {
+        found.push(Violation {
+            field: "exercises".to_owned(),
+            rule: format!("at most {} exercises per workout", Limits::EXERCISES_PER_WORKOUT),
+        });
+    }
+    let n_lines: usize = exercises.iter().map(|it| it.sets.len()).sum();
+    if n_lines > Limits::SET_LINES_PER_WORKOUT {
+        found.push(Violation {
+            field: "exercises".to_owned(),
+            rule: format!("at most {} set lines per workout", Limits::SET_LINES_PER_WORKOUT),
+        });
+    }
+    let mut names = Vec::with_capacity(exercises.len());
+    for (idx, exercise) in exercises.iter().enumerate() {
+        let path = format!("exercises[{idx}]");
+        match check_name(&format!("{path}.exerciseName"), &exercise.exercise_name) {
+            Ok(name) => names.push(name),
+            Err(it) => found.push(it),
+        }
+        for (set_idx, set) in exercise.sets.iter().enumerate() {
+            let path = format!("{path}.sets[{set_idx}]");
+            check_set(&path, set.weight, set.unit, set.reps, &mut found);
+            if let Some(n) = set.sets {
+                found.extend(check_range(&format!("{path}.sets"), n, &Limits::SETS).err());
+            }
+            if let Some(rpe) = set.rpe {
+                found.extend(check_range(&format!("{path}.rpe"), rpe, &Limits::RPE).err());
+            }
+            if let Some(rest) = set.rest_seconds {
+                found.extend(check_range(&format!("{path}.restSeconds"), rest, &(0..=3600)).err());
+            }
+        }
+    }
+    violations(found)?;
+    Ok(names)
+}
+
+async fn ensure_session(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    session_id: i64,
+) -> Result<(), QueryError> {
+    let stmt = Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "SELECT id FROM workout_sessions WHERE id = $1 AND user_id = $2",
+        [session_id.into(), user.0.into()],
+    );
+    Id::find_by_statement(stmt)
+        .one(txn)
+        .await?
+        .map(|_| ())
+        .ok_or(QueryError::NotFound { entity: "workout", id: session_id })
+}
+
+/// Starts a session at `workout_date` (at most a day after `now`), from one of the user's templates
+/// or from scratch.
+pub async fn start(
+    db: &Db,
+    user: UserId,
+    template_id: Option<i64>,
+    workout_date: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<WorkoutView, QueryError> {
+    violations(check_workout_date("workoutDate", workout_date, now).err().into_iter().collect())?;
+    let zone = user_zone(db, user).await?;
+    let workout_date =
+        DateTime::from_timestamp_millis(workout_date.timestamp_millis()).unwrap_or(workout_date);
+    let txn = db.conn.begin().await?;
+    if let Some(id) = template_id {
+        let stmt = Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "SELECT id FROM workout_templates WHERE id = $1 AND user_id = $2",
+            [id.into(), user.0.into()],
+        );
+        Id::find_by_statement(stmt)
+            .one(&txn)
+            .await?
+            .ok_or(QueryError::NotFound { entity: "template", id })?;
+    }
+    let local = local_date(workout_date, zone);
+    let stmt = Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "INSERT INTO workout_sessions (user_id, template_id, workout_date, local_date, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        [user.0.into(), template_id.into(), workout_date.into(), local.into(), now.into()],
+    );
+    let id = Id::find_by_statement(stmt)
+        .one(&txn)
+        .await?
+        .ok_or(QueryError::Unavailable("insert returned no id"))?
+        .id;
+    txn.commit().await?;
+    Ok(WorkoutView { id, template_id, workout_date, local_date: local })
+}
+
+/// Replaces the set lines of one of the user's sessions, atomically. Set lines with no weight,
+/// reps, RPE or rest are dropped, as the original did; returns the number of lines stored.
+pub async fn save(
+    db: &Db,
+    user: UserId,
+    session_id: i64,
+    exercises: &[ExerciseInput],
+    now: DateTime<Utc>,
+) -> Result<usize, QueryError> {
+    let names = validate(exercises)?;
+    let txn = db.conn.begin().await?;
+    ensure_session(&txn, user, session_id).await?;
+    let mut te_ids: Vec<i64> = exercises.iter().filter_map(|it| it.template_exercise_id).collect();
+    te_ids.sort_unstable();
+    te_ids.dedup();
+    let resolved = load_resolved_exercise_name_map(db, &txn, user, &te_ids).await?;
+    if let Some(missing) = te_ids.iter().find(|id| !resolved.contains_key(id)) {
+        return Err(QueryError::NotFound { entity: "template exercise", id: *missing });
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "DELETE FROM session_exercises WHERE session_id = $1",
+        [session_id.into()],
+    ))
+    .await?;
+    let mut rows = Vec::new();
+    for (exercise, name) in exercises.iter().zip(&names) {
+        let resolved_name = exercise
+            .template_exercise_id
+            .and_then(|id| resolved.get(&id))
+            .map_or_else(|| name.clone(), |it| it.name.clone());
+        let lines = exercise.sets.iter().filter(|s| {
+            s.weight.is_some() || s.reps.is_some() || s.rpe.is_some() || s.rest_seconds.is_some()
+        });
+        for (set_order, set) in lines.enumerate() {
+            let derived = DerivedSet::compute(set.weight, set.unit, set.reps, set.sets);
+            rows.push(session_exercise::ActiveModel {
+                id: NotSet,
+                user_id: Set(user.0),
+                session_id: Set(session_id),
+                template_exercise_id: Set(exercise.template_exercise_id),
+                exercise_name: Set(name.clone()),
+                resolved_exercise_name: Set(resolved_name.clone()),
+                set_order: Set(i32::try_from(set_order).unwrap_or(i32::MAX)),
+                set_type: Set(set.set_type.as_str().to_owned()),
+                weight: Set(set.weight),
+                unit: Set(set.unit.as_str().to_owned()),
+                weight_kg: Set(derived.weight_kg),
+                reps: Set(set.reps),
+                sets: Set(set.sets.unwrap_or(1)),
+                rpe: Set(set.rpe),
+                rest_seconds: Set(set.rest_seconds),
+                is_estimate: Set(set.is_estimate),
+                is_default_applied: Set(set.is_default_applied),
+                one_rm_estimate: Set(derived.one_rm_estimate),
+                volume_load: Set(derived.volume_load),
+                created_at: Set(now),
+            });
+        }
+    }
+    let n_rows = rows.len();
+    for stmt in
+        insert_statements(txn.get_database_backend(), rows, db.param_limit).map_err(bulk_error)?
+    {
+        txn.execute_raw(stmt).await?;
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "UPDATE workout_sessions SET updated_at = $1 WHERE id = $2",
+        [now.into(), session_id.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(n_rows)
+}
+
+fn bulk_error(err: db::BulkError) -> QueryError {
+    match err {
+        db::BulkError::Db(it) => QueryError::Db(it),
+        _ => QueryError::Unavailable("a set line does not fit the parameter limit"),
+    }
+}
+
+/// Changes weight, unit and reps of stored set lines and re-derives their canonical columns; every
+/// id must be one of the user's set lines, else nothing changes.
+pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result<(), QueryError> {
+    let mut found = Vec::new();
+    for (idx, it) in updates.iter().enumerate() {
+        check_set(&format!("updates[{idx}]"), it.weight, it.unit, it.reps, &mut found);
+    }
+    violations(found)?;
+    let txn = db.conn.begin().await?;
+    let ids: Vec<i64> = updates.iter().map(|it| it.id).collect();
+    // The user's lines among `ids`, with their repeat counts (needed to re-derive volume).
+    let mut owned = std::collections::HashMap::new();
+    for chunk in in_list_chunks(&ids, 1, db.param_limit) {
+        let sql = format!(
+            "SELECT id, sets FROM session_exercises WHERE user_id = $1 AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let values =
+            std::iter::once(Value::from(user.0)).chain(chunk.iter().map(|id| Value::from(*id)));
+        let stmt = Statement::from_sql_and_values(txn.get_database_backend(), sql, values);
+        owned.extend(
+            OwnedLine::find_by_statement(stmt)
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|it| (it.id, it.sets)),
+        );
+    }
+    if let Some(missing) = ids.iter().find(|id| !owned.contains_key(id)) {
+        return Err(QueryError::NotFound { entity: "set", id: *missing });
+    }
+    for it in updates {
+        let sets = owned.get(&it.id).copied();
+        let derived = DerivedSet::compute(it.weight, it.unit, it.reps, sets);
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "UPDATE session_exercises SET weight = $1, unit = $2, reps = $3, weight_kg = $4, one_rm_estimate = $5, \
+             volume_load = $6 WHERE id = $7 AND user_id = $8",
+            [
+                it.weight.into(),
+                it.unit.as_str().into(),
+                it.reps.into(),
+                derived.weight_kg.into(),
+                derived.one_rm_estimate.into(),
+                derived.volume_load.into(),
+                it.id.into(),
+                user.0.into(),
+            ],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes one of the user's sessions and its set lines.
+pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
+    let res = db
+        .conn
+        .execute_raw(Statement::from_sql_and_values(
+            db.conn.get_database_backend(),
+            "DELETE FROM workout_sessions WHERE id = $1 AND user_id = $2",
+            [session_id.into(), user.0.into()],
+        ))
+        .await?;
+    if res.rows_affected() == 0 {
+        return Err(QueryError::NotFound { entity: "workout", id: session_id });
+    }
+    Ok(())
+}
