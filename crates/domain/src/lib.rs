@@ -7,11 +7,15 @@
 
 mod calendar;
 mod set;
+mod similarity;
+mod streaks;
 mod units;
 mod validate;
 
 pub use calendar::{TimeZoneError, UserTimeZone, iso_week_start, local_date};
 pub use set::{DerivedSet, SetType, UnknownSetType, e1rm_kg, normalize_exercise_name, volume_load};
+pub use similarity::name_similarity;
+pub use streaks::{Consistency, consistency};
 pub use units::{KG_PER_LB, UnknownUnit, WeightUnit};
 pub use validate::{
     Limits, ValidationError, Violation, check_name, check_range, check_workout_date,

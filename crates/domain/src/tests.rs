@@ -230,3 +230,53 @@ proptest! {
         prop_assert_eq!(normalize_exercise_name(&once), once);
     }
 }
+
+#[test]
+fn similar_names_score_high_and_different_ones_low() {
+    // (a, b, at least, at most)
+    let cases: &[(&str, &str, f64, f64)] = &[
+        ("Bench Press", "bench press", 1.0, 1.0),
+        ("bench press (barbell)", "Bench Press", 1.0, 1.0),
+        ("BB Bench", "Barbell Bench Press", 1.0, 1.0),
+        ("OHP", "Overhead Press", 1.0, 1.0),
+        ("Face Pulls", "Face Pull", 0.9, 1.0),
+        ("Squat", "Bicep Curl", 0.0, 0.6),
+        ("Deadlift", "Lateral Raise", 0.0, 0.6),
+        ("", "Squat", 0.0, 0.0),
+    ];
+    for &(a, b, lo, hi) in cases {
+        let score = crate::name_similarity(a, b);
+        assert!((lo..=hi).contains(&score), "{a:?} vs {b:?}: {score}");
+        assert!((crate::name_similarity(b, a) - score).abs() < 1e-12, "symmetric: {a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn streaks_count_weeks_and_days_once() {
+    let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap();
+    let today = d(11, 26); // a Wednesday
+    // Mon 24, Tue 25, twice on Wed 26 (one day), the previous two weeks, a gap, then two weeks.
+    let dates = [
+        d(11, 24),
+        d(11, 25),
+        d(11, 26),
+        d(11, 26),
+        d(11, 18),
+        d(11, 12),
+        d(10, 20),
+        d(10, 14),
+        d(10, 7),
+    ];
+    let res = crate::consistency(&dates, today, 28, 3.0);
+    assert_eq!(res.current_week_streak, 3);
+    assert_eq!(res.longest_week_streak, 3);
+    assert_eq!(res.current_day_streak, 3);
+    assert_eq!(res.workout_days, 5); // Oct 20 is outside the last 28 days (from Oct 30)
+    assert!((res.frequency_per_week - 1.25).abs() < 1e-12);
+    assert_eq!(res.score, 42);
+    // Nothing this week yet: the streak still counts up to last week.
+    let res = crate::consistency(&[d(11, 18), d(11, 11)], d(11, 24), 7, 3.0);
+    assert_eq!((res.current_week_streak, res.current_day_streak), (2, 0));
+    let empty = crate::consistency(&[], today, 7, 3.0);
+    assert_eq!((empty.workout_days, empty.score, empty.longest_week_streak), (0, 0, 0));
+}

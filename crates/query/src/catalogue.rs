@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use sea_orm::{DbBackend, Statement, Value};
 
-use crate::{progress, reads, resolution};
+use crate::{analytics, progress, reads, resolution};
 
 /// One statement shape, named after the service call that runs it.
 #[derive(Debug, Clone)]
@@ -54,6 +54,32 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         entry("resolution.name_map (optimized)", resolution::cache_lookup_sql(4), with_user(&four)),
         entry("resolution.refresh (cache)", resolution::refresh_cache_sql(4), with_user(&four)),
         entry("resolution.refresh (set lines)", resolution::refresh_lines_sql(4), with_user(&four)),
+        entry("analytics.personal_records", analytics::personal_records_sql(), vec![user.into()]),
+        entry(
+            "analytics.strength_progression",
+            analytics::STRENGTH_PROGRESSION.to_owned(),
+            vec![user.into(), "Bench Press".into(), day(1), day(25)],
+        ),
+        entry(
+            "analytics.top_exercises",
+            analytics::TOP_EXERCISES.to_owned(),
+            vec![user.into(), day(1), day(25), 10i64.into()],
+        ),
+        entry(
+            "analytics.consistency (days)",
+            analytics::WORKOUT_DAYS.to_owned(),
+            vec![user.into()],
+        ),
+        entry(
+            "analytics.consistency (target)",
+            analytics::TARGET_PER_WEEK.to_owned(),
+            vec![user.into()],
+        ),
+        entry(
+            "analytics.linking_suggestions",
+            analytics::SUGGESTION_CANDIDATES.to_owned(),
+            vec![user.into(), false.into()],
+        ),
     ];
     for (name, sql) in reads::ALL {
         let values = match *name {

@@ -6,6 +6,7 @@
 //! benchmark compares the two. Every statement binds at most the configured parameter limit, and
 //! every query is scoped to the calling user.
 
+pub mod analytics;
 pub mod catalogue;
 mod chunk;
 mod error;

@@ -370,3 +370,103 @@ mod writes {
         }
     }
 }
+
+mod analytics {
+    use query::analytics::{
+        consistency_stats, linking_suggestions, personal_records, strength_progression,
+        top_exercises,
+    };
+    use query::exercises::unlink;
+
+    use super::*;
+
+    /// Counted set lines of `user` with their local dates, read through the entities.
+    async fn counted(
+        conn: &DatabaseConnection,
+        user: i64,
+    ) -> Vec<(entity::session_exercise::Model, NaiveDate)> {
+        let dates: HashMap<i64, NaiveDate> = entity::workout_session::Entity::find()
+            .all(conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.id, s.local_date))
+            .collect();
+        entity::session_exercise::Entity::find()
+            .all(conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.user_id == user && r.set_type != "warmup")
+            .map(|r| {
+                let d = dates[&r.session_id];
+                (r, d)
+            })
+            .collect()
+    }
+
+    backend_tests! {
+        async fn records_progression_and_rankings_match_the_rows(t: &TestDb) {
+            let phase = seeded(&t.db, 3, 20).await;
+            let (db, _) = services(&t.db, phase);
+            for user in 1..=3 {
+                let rows = counted(&t.db, user).await;
+                let prs = personal_records(&db, UserId(user)).await.unwrap();
+                assert!(!prs.is_empty());
+                for pr in &prs {
+                    let mine: Vec<_> = rows.iter().filter(|(r, _)| r.resolved_exercise_name == pr.name).collect();
+                    let best = mine.iter().filter_map(|(r, _)| r.weight_kg).reduce(f64::max).unwrap();
+                    let first = mine.iter().filter(|(r, _)| r.weight_kg == Some(best)).map(|(_, d)| *d).min().unwrap();
+                    assert_eq!((pr.max_weight, pr.max_weight_date), (best, first), "{}", pr.name);
+                    assert_eq!(pr.max_one_rm, mine.iter().filter_map(|(r, _)| r.one_rm_estimate).reduce(f64::max));
+                }
+                let (from, to) = (end_date() - Duration::days(90), end_date());
+                let top = top_exercises(&db, UserId(user), from, to, 5).await.unwrap();
+                assert!(top.len() <= 5 && !top.is_empty());
+                for pair in top.windows(2) {
+                    assert!(pair[0].session_count >= pair[1].session_count);
+                }
+                let name = &top[0].name;
+                let sessions: BTreeSet<i64> = rows
+                    .iter()
+                    .filter(|(r, d)| &r.resolved_exercise_name == name && (from..=to).contains(d))
+                    .map(|(r, _)| r.session_id)
+                    .collect();
+                assert_eq!(top[0].session_count, sessions.len() as i64);
+                let points = strength_progression(&db, UserId(user), name, from, to).await.unwrap();
+                let days: BTreeSet<NaiveDate> = rows
+                    .iter()
+                    .filter(|(r, d)| &r.resolved_exercise_name == name && (from..=to).contains(d))
+                    .map(|(_, d)| *d)
+                    .collect();
+                assert_eq!(points.iter().map(|p| p.local_date).collect::<BTreeSet<_>>(), days);
+                let all_days: Vec<NaiveDate> = rows.iter().map(|(_, d)| *d).collect();
+                let stats = consistency_stats(&db, UserId(user), end_date(), 28).await.unwrap();
+                let target = entity::user_preference::Entity::find().all(&t.db).await.unwrap().into_iter().find(|p| p.user_id == user).unwrap().target_workouts_per_week;
+                assert_eq!(stats, domain::consistency(&all_days, end_date(), 28, target));
+            }
+            assert_eq!(consistency_stats(&db, UserId(99), end_date(), 28).await.unwrap_err().code(), "NOT_FOUND");
+            assert!(personal_records(&db, UserId(99)).await.unwrap().is_empty());
+        }
+
+        async fn unlinked_variants_get_their_master_suggested(t: &TestDb) {
+            let phase = seeded(&t.db, 2, 4).await;
+            let (db, _) = services(&t.db, phase);
+            let links = entity::exercise_link::Entity::find().all(&t.db).await.unwrap();
+            let masters = entity::master_exercise::Entity::find().all(&t.db).await.unwrap();
+            let link = links.iter().find(|l| l.user_id == 1).unwrap();
+            let master = masters.iter().find(|m| m.id == link.master_exercise_id).unwrap();
+            unlink(&db, UserId(1), link.template_exercise_id, false).await.unwrap();
+            let suggestions = linking_suggestions(&db, UserId(1), 0.8).await.unwrap();
+            let mine = suggestions.iter().find(|s| s.template_exercise_id == link.template_exercise_id).unwrap();
+            assert!(mine.score >= 0.8, "{mine:?}");
+            assert!(masters.iter().any(|m| m.id == mine.master_exercise_id && m.user_id == 1));
+            assert!(domain::name_similarity(&mine.exercise_name, &master.name) <= mine.score + 1e-12);
+            // Rejected lines get no suggestion.
+            unlink(&db, UserId(1), link.template_exercise_id, true).await.unwrap();
+            let after = linking_suggestions(&db, UserId(1), 0.8).await.unwrap();
+            assert!(after.iter().all(|s| s.template_exercise_id != link.template_exercise_id));
+            assert!(linking_suggestions(&db, UserId(2), 0.8).await.unwrap().iter().all(|s| masters.iter().any(|m| m.id == s.master_exercise_id && m.user_id == 2)));
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Progress beyond the dashboard: personal records, an exercise's strength progression, top
+//! exercises, consistency and streaks, and linking suggestions. All in kilograms, warm-ups
+//! excluded, each one statement scoped to the user.
+
+use chrono::NaiveDate;
+use domain::{Consistency, consistency, name_similarity};
+use sea_orm::{FromQueryResult, Statement, Value};
+
+use crate::progress::user_zone;
+use crate::{Db, QueryError, UserId};
+
+/// Best marks of one resolved exercise, with the first local date each was reached.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct PersonalRecord {
+    pub name: String,
+    pub max_weight: f64,
+    pub max_weight_date: NaiveDate,
+    pub max_one_rm: Option<f64>,
+    pub max_one_rm_date: Option<NaiveDate>,
+}
+
+/// One local day of an exercise's history.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct ProgressPoint {
+    pub local_date: NaiveDate,
+    pub max_one_rm: Option<f64>,
+    pub top_weight: Option<f64>,
+    pub volume: f64,
+}
+
+/// An exercise ranked by how often it was trained.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct TopExercise {
+    pub name: String,
+    pub session_count: i64,
+    pub volume: f64,
+    pub last_date: NaiveDate,
+}
+
+/// A master exercise an unlinked template exercise probably means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub template_exercise_id: i64,
+    pub exercise_name: String,
+    pub master_exercise_id: i64,
+    pub master_name: String,
+    pub score: f64,
+}
+
+/// The user's counted set lines with their session's local date (see `progress` for the hints).
+const COUNTED_LINES: &str = "SELECT se.resolved_exercise_name AS name, se.weight_kg AS weight_kg, \
+     se.one_rm_estimate AS one_rm, se.volume_load AS volume, se.session_id AS session_id, ws.local_date AS local_date \
+     FROM workout_sessions ws CROSS JOIN session_exercises se \
+     WHERE se.session_id = ws.id AND ws.user_id = $1 AND +se.user_id = ws.user_id AND se.set_type <> 'warmup'";
+
+pub(crate) fn personal_records_sql() -> String {
+    format!(
+        "WITH counted AS ({COUNTED_LINES}), \
+         w AS (SELECT name, weight_kg, local_date, \
+               ROW_NUMBER() OVER (PARTITION BY name ORDER BY weight_kg DESC, local_date ASC) AS rn \
+               FROM counted WHERE weight_kg > 0), \
+         o AS (SELECT name, one_rm, local_date, \
+               ROW_NUMBER() OVER (PARTITION BY name ORDER BY one_rm DESC, local_date ASC) AS rn \
+               FROM counted WHERE one_rm IS NOT NULL) \
+         SELECT w.name AS name, w.weight_kg AS max_weight, w.local_date AS max_weight_date, \
+                o.one_rm AS max_one_rm, o.local_date AS max_one_rm_date \
+         FROM w LEFT JOIN o ON o.name = w.name AND o.rn = 1 WHERE w.rn = 1 ORDER BY w.name"
+    )
+}
+
+pub(crate) const STRENGTH_PROGRESSION: &str = "SELECT ws.local_date AS local_date, MAX(se.one_rm_estimate) AS max_one_rm, \
+     MAX(se.weight_kg) AS top_weight, SUM(se.volume_load) AS volume \
+     FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
+     WHERE se.user_id = $1 AND se.resolved_exercise_name = $2 AND se.set_type <> 'warmup' \
+       AND ws.local_date >= $3 AND ws.local_date <= $4 \
+     GROUP BY ws.local_date ORDER BY ws.local_date";
+
+pub(crate) const TOP_EXERCISES: &str = "SELECT se.resolved_exercise_name AS name, COUNT(DISTINCT ws.id) AS session_count, \
+     SUM(se.volume_load) AS volume, MAX(ws.local_date) AS last_date \
+     FROM workout_sessions ws CROSS JOIN session_exercises se \
+     WHERE se.session_id = ws.id AND ws.user_id = $1 AND +se.user_id = ws.user_id AND se.set_type <> 'warmup' \
+       AND ws.local_date >= $2 AND ws.local_date <= $3 \
+     GROUP BY se.resolved_exercise_name ORDER BY session_count DESC, volume DESC, name LIMIT $4";
+
+pub(crate) const WORKOUT_DAYS: &str = "SELECT DISTINCT ws.local_date AS local_date FROM workout_sessions ws \
+     WHERE ws.user_id = $1 AND EXISTS (SELECT 1 FROM session_exercises se \
+       WHERE se.session_id = ws.id AND se.set_type <> 'warmup') ORDER BY ws.local_date";
+
+pub(crate) const TARGET_PER_WEEK: &str =
+    "SELECT target_workouts_per_week AS target FROM user_preferences WHERE user_id = $1";
+
+pub(crate) const SUGGESTION_CANDIDATES: &str = "SELECT te.id AS id, te.exercise_name AS name FROM template_exercises te \
+     WHERE te.user_id = $1 AND te.linking_rejected = $2 \
+       AND NOT EXISTS (SELECT 1 FROM exercise_links el WHERE el.template_exercise_id = te.id) ORDER BY te.id";
+
+fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.conn.get_database_backend(), sql, values)
+}
+
+/// The user's personal records per resolved exercise, by name.
+pub async fn personal_records(db: &Db, user: UserId) -> Result<Vec<PersonalRecord>, QueryError> {
+    Ok(PersonalRecord::find_by_statement(stmt(db, &personal_records_sql(), vec![user.0.into()]))
+        .all(&db.conn)
+        .await?)
+}
+
+/// One exercise's best e1RM, top weight and volume per local day between two dates.
+pub async fn strength_progression(
+    db: &Db,
+    user: UserId,
+    exercise_name: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ProgressPoint>, QueryError> {
+    let values = vec![user.0.into(), exercise_name.into(), from.into(), to.into()];
+    Ok(ProgressPoint::find_by_statement(stmt(db, STRENGTH_PROGRESSION, values))
+        .all(&db.conn)
+        .await?)
+}
+
+/// The `limit` exercises trained in most sessions between two dates.
+pub async fn top_exercises(
+    db: &Db,
+    user: UserId,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: u32,
+) -> Result<Vec<TopExercise>, QueryError> {
+    let values = vec![user.0.into(), from.into(), to.into(), i64::from(limit).into()];
+    Ok(TopExercise::find_by_statement(stmt(db, TOP_EXERCISES, values)).all(&db.conn).await?)
+}
+
+/// Consistency over the last `period_days` days and streaks over the user's whole history,
+/// against the user's weekly target (3 when unset).
+pub async fn consistency_stats(
+    db: &Db,
+    user: UserId,
+    today: NaiveDate,
+    period_days: i64,
+) -> Result<Consistency, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Day {
+        local_date: NaiveDate,
+    }
+    #[derive(FromQueryResult)]
+    struct Target {
+        target: f64,
+    }
+    user_zone(db, user).await?; // NotFound for an unknown user
+    let days: Vec<NaiveDate> = Day::find_by_statement(stmt(db, WORKOUT_DAYS, vec![user.0.into()]))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|it| it.local_date)
+        .collect();
+    let target = Target::find_by_statement(stmt(db, TARGET_PER_WEEK, vec![user.0.into()]))
+        .one(&db.conn)
+        .await?
+        .map_or(3.0, |it| it.target);
+    Ok(consistency(&days, today, period_days.max(1), target))
+}
+
+/// For each unlinked template exercise whose user has not rejected linking, the most similar
+/// master exercise scoring at least `min_score`.
+pub async fn linking_suggestions(
+    db: &Db,
+    user: UserId,
+    min_score: f64,
+) -> Result<Vec<Suggestion>, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Named {
+        id: i64,
+        name: String,
+    }
+    let candidates = Named::find_by_statement(stmt(
+        db,
+        SUGGESTION_CANDIDATES,
+        vec![user.0.into(), false.into()],
+    ))
+    .all(&db.conn)
+    .await?;
+    let masters = crate::reads::master_exercises(db, user).await?;
+    let mut res = Vec::new();
+    for te in candidates {
+        let best = masters
+            .iter()
+            .map(|m| (m, name_similarity(&te.name, &m.name)))
+            .filter(|(_, score)| *score >= min_score)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.name.cmp(&a.0.name)));
+        if let Some((master, score)) = best {
+            res.push(Suggestion {
+                template_exercise_id: te.id,
+                exercise_name: te.name,
+                master_exercise_id: master.id,
+                master_name: master.name.clone(),
+                score,
+            });
+        }
+    }
+    Ok(res)
+}
