@@ -11,32 +11,13 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
 };
 
+use crate::owned::{Owned, ensure_owned};
 use crate::resolution::refresh;
 use crate::{Db, QueryError, UserId};
 
 #[derive(Debug, FromQueryResult)]
 struct Id {
     id: i64,
-}
-
-/// Fails with `NotFound` unless `table` has row `id` owned by `user`.
-async fn ensure_owned(
-    txn: &DatabaseTransaction,
-    user: UserId,
-    table: &'static str,
-    entity: &'static str,
-    id: i64,
-) -> Result<(), QueryError> {
-    let stmt = Statement::from_sql_and_values(
-        txn.get_database_backend(),
-        format!("SELECT id FROM {table} WHERE id = $1 AND user_id = $2"),
-        [id.into(), user.0.into()],
-    );
-    Id::find_by_statement(stmt)
-        .one(txn)
-        .await?
-        .map(|_| ())
-        .ok_or(QueryError::NotFound { entity, id })
 }
 
 async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<u64, QueryError> {
@@ -54,9 +35,8 @@ pub async fn link(
     master_exercise_id: i64,
 ) -> Result<(), QueryError> {
     let txn = db.conn.begin().await?;
-    ensure_owned(&txn, user, "template_exercises", "template exercise", template_exercise_id)
-        .await?;
-    ensure_owned(&txn, user, "master_exercises", "master exercise", master_exercise_id).await?;
+    ensure_owned(&txn, user, Owned::TemplateExercise, template_exercise_id).await?;
+    ensure_owned(&txn, user, Owned::MasterExercise, master_exercise_id).await?;
     exec(
         &txn,
         "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4) \
@@ -83,8 +63,7 @@ pub async fn unlink(
     reject: bool,
 ) -> Result<(), QueryError> {
     let txn = db.conn.begin().await?;
-    ensure_owned(&txn, user, "template_exercises", "template exercise", template_exercise_id)
-        .await?;
+    ensure_owned(&txn, user, Owned::TemplateExercise, template_exercise_id).await?;
     exec(
         &txn,
         "DELETE FROM exercise_links WHERE template_exercise_id = $1",
@@ -124,8 +103,8 @@ pub async fn merge(db: &Db, user: UserId, source: i64, target: i64) -> Result<()
         return Err(invalid("targetId", "must differ from sourceId"));
     }
     let txn = db.conn.begin().await?;
-    ensure_owned(&txn, user, "master_exercises", "master exercise", source).await?;
-    ensure_owned(&txn, user, "master_exercises", "master exercise", target).await?;
+    ensure_owned(&txn, user, Owned::MasterExercise, source).await?;
+    ensure_owned(&txn, user, Owned::MasterExercise, target).await?;
     let moved = linked_to(&txn, user, source).await?;
     exec(
         &txn,
@@ -154,7 +133,7 @@ pub async fn rename_master(
     let name = check_name("name", name).map_err(|it| ValidationError(vec![it]))?;
     let normalized = normalize_exercise_name(&name);
     let txn = db.conn.begin().await?;
-    ensure_owned(&txn, user, "master_exercises", "master exercise", master_exercise_id).await?;
+    ensure_owned(&txn, user, Owned::MasterExercise, master_exercise_id).await?;
     let clash = Statement::from_sql_and_values(
         txn.get_database_backend(),
         "SELECT id FROM master_exercises WHERE user_id = $1 AND normalized_name = $2 AND id <> $3",

@@ -12,6 +12,7 @@ mod chunk;
 mod error;
 pub mod exercises;
 mod flags;
+mod owned;
 pub mod progress;
 pub mod reads;
 pub mod resolution;

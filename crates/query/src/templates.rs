@@ -12,6 +12,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
 };
 
+use crate::owned::{Owned, delete_owned};
 use crate::resolution::refresh;
 use crate::{Db, QueryError, UserId};
 
@@ -242,16 +243,5 @@ pub async fn update(
 
 /// Deletes one of the user's templates; its sessions stay, detached from it.
 pub async fn delete(db: &Db, user: UserId, template_id: i64) -> Result<(), QueryError> {
-    let res = db
-        .conn
-        .execute_raw(Statement::from_sql_and_values(
-            db.conn.get_database_backend(),
-            "DELETE FROM workout_templates WHERE id = $1 AND user_id = $2",
-            [template_id.into(), user.0.into()],
-        ))
-        .await?;
-    if res.rows_affected() == 0 {
-        return Err(QueryError::NotFound { entity: "template", id: template_id });
-    }
-    Ok(())
+    delete_owned(&db.conn, user, Owned::Template, template_id).await
 }

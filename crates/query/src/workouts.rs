@@ -15,10 +15,11 @@ use domain::{
 use entity::session_exercise;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
+    ConnectionTrait, FromQueryResult, Statement, TransactionTrait, Value,
 };
 
 use crate::chunk::{in_list_chunks, placeholders};
+use crate::owned::{Owned, delete_owned, ensure_owned};
 use crate::progress::user_zone;
 use crate::reads::WorkoutView;
 use crate::resolution::load_resolved_exercise_name_map;
@@ -128,23 +129,6 @@ fn validate(exercises: &[ExerciseInput]) -> Result<Vec<String>, QueryError> {
     Ok(names)
 }
 
-async fn ensure_session(
-    txn: &DatabaseTransaction,
-    user: UserId,
-    session_id: i64,
-) -> Result<(), QueryError> {
-    let stmt = Statement::from_sql_and_values(
-        txn.get_database_backend(),
-        "SELECT id FROM workout_sessions WHERE id = $1 AND user_id = $2",
-        [session_id.into(), user.0.into()],
-    );
-    Id::find_by_statement(stmt)
-        .one(txn)
-        .await?
-        .map(|_| ())
-        .ok_or(QueryError::NotFound { entity: "workout", id: session_id })
-}
-
 /// Starts a session at `workout_date` (at most a day after `now`), from one of the user's templates
 /// or from scratch.
 pub async fn start(
@@ -160,15 +144,7 @@ pub async fn start(
         DateTime::from_timestamp_millis(workout_date.timestamp_millis()).unwrap_or(workout_date);
     let txn = db.conn.begin().await?;
     if let Some(id) = template_id {
-        let stmt = Statement::from_sql_and_values(
-            txn.get_database_backend(),
-            "SELECT id FROM workout_templates WHERE id = $1 AND user_id = $2",
-            [id.into(), user.0.into()],
-        );
-        Id::find_by_statement(stmt)
-            .one(&txn)
-            .await?
-            .ok_or(QueryError::NotFound { entity: "template", id })?;
+        ensure_owned(&txn, user, Owned::Template, id).await?;
     }
     let local = local_date(workout_date, zone);
     let stmt = Statement::from_sql_and_values(
@@ -197,7 +173,7 @@ pub async fn save(
 ) -> Result<usize, QueryError> {
     let names = validate(exercises)?;
     let txn = db.conn.begin().await?;
-    ensure_session(&txn, user, session_id).await?;
+    ensure_owned(&txn, user, Owned::Workout, session_id).await?;
     let mut te_ids: Vec<i64> = exercises.iter().filter_map(|it| it.template_exercise_id).collect();
     te_ids.sort_unstable();
     te_ids.dedup();
@@ -326,16 +302,5 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
 
 /// Deletes one of the user's sessions and its set lines.
 pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
-    let res = db
-        .conn
-        .execute_raw(Statement::from_sql_and_values(
-            db.conn.get_database_backend(),
-            "DELETE FROM workout_sessions WHERE id = $1 AND user_id = $2",
-            [session_id.into(), user.0.into()],
-        ))
-        .await?;
-    if res.rows_affected() == 0 {
-        return Err(QueryError::NotFound { entity: "workout", id: session_id });
-    }
-    Ok(())
+    delete_owned(&db.conn, user, Owned::Workout, session_id).await
 }
