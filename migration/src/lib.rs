@@ -88,6 +88,11 @@ pub async fn current_phase(db: &DatabaseConnection) -> Result<Option<u32>, DbErr
         .max())
 }
 
+/// How many migrations this build knows that the database has not applied.
+pub async fn pending_count(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
 /// Applies the migrations up to and including `phase`, or rolls back later ones, so the database
 /// ends exactly at `phase`.
 pub async fn migrate_to_phase(db: &DatabaseConnection, phase: u32) -> Result<(), DbErr> {

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("bench", &["domain", "entity", "db", "datagen", "migration", "query"]),
     ("query", &["domain", "entity", "db"]),
     ("dbtool", &["db", "query"]),
+    ("gateway", &["query", "db", "migration", "domain"]),
     ("e2e", &[]),
     ("xtask", &[]),
 ];
@@ -30,6 +31,7 @@ const BANNED: &[(&str, &[&str])] = &[
     ("entity", &["tokio", "async-graphql", "axum", "serde_json"]),
     ("migration", &["entity", "tokio", "async-graphql", "axum"]),
     ("db", &["async-graphql", "axum", "clap"]),
+    ("query", &["async-graphql", "axum", "clap", "tokio"]),
     ("xtask", &["sea-orm", "tokio", "domain", "entity", "db", "datagen"]),
 ];
 

@@ -24,8 +24,13 @@ pub(crate) const MASTERS: &str = "SELECT id, name, muscle_group FROM master_exer
 pub(crate) const LINKED_TO: &str = "SELECT template_exercise_id AS id FROM exercise_links \
      WHERE user_id = $1 AND master_exercise_id = $2 ORDER BY template_exercise_id";
 
+pub(crate) const VIEWER: &str = "SELECT u.id AS id, u.email AS email, u.display_name AS display_name, \
+     u.timezone AS timezone, COALESCE(p.default_weight_unit, 'kg') AS default_weight_unit \
+     FROM users u LEFT JOIN user_preferences p ON p.user_id = u.id WHERE u.id = $1";
+
 /// Every simple read, by the service call that runs it (for plan inspection).
 pub(crate) const ALL: &[(&str, &str)] = &[
+    ("users.viewer", VIEWER),
     ("workouts.recent", RECENT_WORKOUTS),
     ("workouts.by_id", WORKOUT_BY_ID),
     ("workouts.last_exercise_data", LAST_EXERCISE_DATA),
@@ -34,6 +39,16 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("exercises.masters", MASTERS),
     ("exercises.linked_to", LINKED_TO),
 ];
+
+/// The calling user.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct UserView {
+    pub id: i64,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub timezone: String,
+    pub default_weight_unit: String,
+}
 
 /// A workout session, without its set lines.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
@@ -81,6 +96,14 @@ pub struct MasterView {
 
 fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(db.conn.get_database_backend(), sql, values)
+}
+
+/// The user's profile and preferred unit; `NotFound` for an unknown id.
+pub async fn viewer(db: &Db, user: UserId) -> Result<UserView, QueryError> {
+    UserView::find_by_statement(stmt(db, VIEWER, vec![user.0.into()]))
+        .one(&db.conn)
+        .await?
+        .ok_or(QueryError::NotFound { entity: "user", id: user.0 })
 }
 
 /// The user's 20 most recent workouts, newest first.

@@ -1,0 +1,140 @@
+//! `swole-gateway`: the GraphQL gateway. Parses configuration, connects, checks migrations, binds,
+//! prints `listening on http://ADDR` as its first line of stdout, serves until SIGTERM/SIGINT.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use db::{Backend, DEFAULT_SQLITE_URL, DbConfig, ParamLimit};
+use gateway::{AppState, Auth, Limits, app};
+use query::{Db, Flags, UserId};
+
+/// Gateway configuration. Every flag can also be set through its environment variable.
+#[derive(Parser)]
+#[command(about = "Swole Tracker's GraphQL gateway", version)]
+struct Config {
+    /// Database URL; default: the embedded SQLite file.
+    #[arg(long, env = "SWOLE_DATABASE_URL", default_value = DEFAULT_SQLITE_URL)]
+    database_url: String,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "SWOLE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// HS256 secret for bearer tokens.
+    #[arg(long, env = "SWOLE_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Development: without a secret, generate one and print a token for the first user.
+    #[arg(long)]
+    dev: bool,
+    /// Production: no GraphiQL, no introspection.
+    #[arg(long)]
+    production: bool,
+    /// Apply pending migrations on PostgreSQL (the embedded default always applies them).
+    #[arg(long)]
+    migrate: bool,
+    /// Maximum query depth.
+    #[arg(long, env = "SWOLE_MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
+    max_depth: usize,
+    /// Maximum query complexity.
+    #[arg(long, env = "SWOLE_MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.max_complexity)]
+    max_complexity: usize,
+    /// Maximum operations in one batched request.
+    #[arg(long, env = "SWOLE_MAX_BATCH", default_value_t = Limits::DEFAULT.max_batch)]
+    max_batch: usize,
+}
+
+fn main() -> ExitCode {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(it) => it,
+        Err(err) => return fail(&err.into()),
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(err: &anyhow::Error) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "error: {err:#}");
+    ExitCode::FAILURE
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let db_config = DbConfig::new(&config.database_url)?;
+    let conn = db::connect(&db_config).await?;
+    let pending = migration::pending_count(&conn).await.context("reading the migration history")?;
+    if pending > 0 {
+        if db_config.backend() == Backend::Sqlite || config.migrate {
+            migration::migrate_to_phase(&conn, migration::LATEST_PHASE)
+                .await
+                .context("applying migrations")?;
+        } else {
+            anyhow::bail!("{pending} migrations are pending: run with --migrate, or migrate first");
+        }
+    }
+    let phase = migration::current_phase(&conn).await?.unwrap_or(0);
+    let flags = if phase >= 1 { Flags::OPTIMIZED } else { Flags::ORIGINAL };
+    let db = Db::new(conn, phase, ParamLimit::D1, flags)?;
+
+    let secret = match (&config.jwt_secret, config.dev) {
+        (Some(secret), _) => secret.clone().into_bytes(),
+        (None, true) => format!(
+            "dev-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        )
+        .into_bytes(),
+        (None, false) => {
+            anyhow::bail!("--jwt-secret (or SWOLE_JWT_SECRET) is required unless --dev")
+        }
+    };
+    let auth = Auth::new(&secret);
+    let limits = Limits {
+        max_depth: config.max_depth,
+        max_complexity: config.max_complexity,
+        max_batch: config.max_batch,
+        production: config.production,
+        ..Limits::DEFAULT
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{addr}")?;
+    if config.dev {
+        writeln!(out, "dev token for user 1: {}", auth.token_for(UserId(1), 7 * 24 * 3600))?;
+    }
+    drop(out);
+    let app = app(AppState::new(db, auth, limits));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut it) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            it.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,408 @@
+//! The GraphQL schema: the gateway's own types (converted from the services' views) and resolvers.
+//!
+//! Every resolver starts with `caller(ctx)`, the one choke point that yields the authenticated user
+//! (or `UNAUTHENTICATED`) and the services; every service call is scoped to that user, so another
+//! user's ids answer `NOT_FOUND` exactly like ids that do not exist.
+
+use async_graphql::{Context, EmptySubscription, Enum, ID, Object, Result, Schema, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::WeightUnit as Unit;
+use query::progress::{self, TimeRange as Range};
+use query::{Db, UserId, analytics, exercises, reads, workouts};
+
+use crate::error::{client_error, to_client};
+use crate::http::Limits;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The authenticated user of a request (absent when the request carried no valid token).
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer(pub UserId);
+
+/// Builds the schema with every limit from `limits`; introspection is off in production.
+pub fn build_schema(db: Db, limits: &Limits) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(db)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(limits.max_depth.max(8))
+        .limit_directives(8);
+    if limits.production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The choke point: the calling user and the services, or `UNAUTHENTICATED`.
+fn caller<'a>(ctx: &Context<'a>) -> Result<(UserId, &'a Db)> {
+    let viewer = ctx
+        .data_opt::<Viewer>()
+        .ok_or_else(|| client_error(ctx, "UNAUTHENTICATED", "authentication required"))?;
+    let db = ctx.data::<Db>().map_err(|_| client_error(ctx, "INTERNAL", "internal error"))?;
+    Ok((viewer.0, db))
+}
+
+fn parse_id(ctx: &Context<'_>, field: &str, id: &ID) -> Result<i64> {
+    id.parse::<i64>()
+        .map_err(|_| client_error(ctx, "BAD_USER_INPUT", format!("{field}: must be an id")))
+}
+
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+pub enum TimeRange {
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl From<TimeRange> for Range {
+    fn from(it: TimeRange) -> Self {
+        match it {
+            TimeRange::Week => Self::Week,
+            TimeRange::Month => Self::Month,
+            TimeRange::Quarter => Self::Quarter,
+            TimeRange::Year => Self::Year,
+        }
+    }
+}
+
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+pub enum WeightUnit {
+    Kg,
+    Lbs,
+}
+
+impl From<WeightUnit> for Unit {
+    fn from(it: WeightUnit) -> Self {
+        match it {
+            WeightUnit::Kg => Self::Kg,
+            WeightUnit::Lbs => Self::Lbs,
+        }
+    }
+}
+
+/// The unit to answer in: the requested one, else the user's preferred one.
+async fn answer_unit(
+    ctx: &Context<'_>,
+    db: &Db,
+    user: UserId,
+    requested: Option<WeightUnit>,
+) -> Result<Unit> {
+    if let Some(unit) = requested {
+        return Ok(unit.into());
+    }
+    let viewer = reads::viewer(db, user).await.map_err(|e| to_client(ctx, &e))?;
+    Ok(viewer.default_weight_unit.parse().unwrap_or(Unit::Kg))
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct ViewerView {
+    id: ID,
+    email: String,
+    display_name: Option<String>,
+    timezone: String,
+    preferred_unit: WeightUnit,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct PeriodTotals {
+    session_count: i64,
+    total_volume: f64,
+    total_sets: i64,
+    total_reps: i64,
+    max_one_rm: Option<f64>,
+    exercise_count: i64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct ExerciseSummary {
+    name: String,
+    session_count: i64,
+    volume: f64,
+    max_weight: Option<f64>,
+    max_one_rm: Option<f64>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct Dashboard {
+    unit: WeightUnit,
+    current: PeriodTotals,
+    previous: PeriodTotals,
+    exercises: Vec<ExerciseSummary>,
+    workout_dates: Vec<NaiveDate>,
+}
+
+fn totals(it: &progress::PeriodTotals, unit: Unit) -> PeriodTotals {
+    PeriodTotals {
+        session_count: it.session_count,
+        total_volume: unit.from_kg(it.total_volume),
+        total_sets: it.total_sets,
+        total_reps: it.total_reps,
+        max_one_rm: it.max_one_rm.map(|w| unit.from_kg(w)),
+        exercise_count: it.exercise_count,
+    }
+}
+
+#[derive(Debug, SimpleObject)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the GraphQL field is workoutDate, as the original API named it"
+)]
+pub struct Workout {
+    id: ID,
+    template_id: Option<ID>,
+    workout_date: DateTime<Utc>,
+    local_date: NaiveDate,
+}
+
+impl From<reads::WorkoutView> for Workout {
+    fn from(it: reads::WorkoutView) -> Self {
+        Self {
+            id: it.id.into(),
+            template_id: it.template_id.map(ID::from),
+            workout_date: it.workout_date,
+            local_date: it.local_date,
+        }
+    }
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct Template {
+    id: ID,
+    name: String,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct MasterExercise {
+    id: ID,
+    name: String,
+    muscle_group: Option<String>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct PersonalRecord {
+    exercise_name: String,
+    max_weight: f64,
+    max_weight_date: NaiveDate,
+    max_one_rm: Option<f64>,
+    max_one_rm_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct ConsistencyStats {
+    workout_days: i64,
+    frequency_per_week: f64,
+    consistency_score: i64,
+    current_week_streak: i64,
+    longest_week_streak: i64,
+    current_day_streak: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The authenticated user.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<ViewerView> {
+        let (user, db) = caller(ctx)?;
+        let it = reads::viewer(db, user).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(ViewerView {
+            id: it.id.into(),
+            email: it.email,
+            display_name: it.display_name,
+            timezone: it.timezone,
+            preferred_unit: if it.default_weight_unit == "lbs" {
+                WeightUnit::Lbs
+            } else {
+                WeightUnit::Kg
+            },
+        })
+    }
+
+    /// Totals of the current and the previous period, per-exercise aggregates and workout dates.
+    async fn progress_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+        unit: Option<WeightUnit>,
+    ) -> Result<Dashboard> {
+        let (user, db) = caller(ctx)?;
+        let unit_used = answer_unit(ctx, db, user, unit).await?;
+        let today =
+            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let it = progress::dashboard(db, user, range.into(), today)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(Dashboard {
+            unit: if unit_used == Unit::Lbs { WeightUnit::Lbs } else { WeightUnit::Kg },
+            current: totals(&it.current, unit_used),
+            previous: totals(&it.previous, unit_used),
+            exercises: it
+                .exercises
+                .into_iter()
+                .map(|e| ExerciseSummary {
+                    name: e.name,
+                    session_count: e.session_count,
+                    volume: unit_used.from_kg(e.volume),
+                    max_weight: e.max_weight.map(|w| unit_used.from_kg(w)),
+                    max_one_rm: e.max_one_rm.map(|w| unit_used.from_kg(w)),
+                })
+                .collect(),
+            workout_dates: it.workout_dates,
+        })
+    }
+
+    /// The user's most recent workouts, newest first.
+    async fn recent_workouts(&self, ctx: &Context<'_>) -> Result<Vec<Workout>> {
+        let (user, db) = caller(ctx)?;
+        Ok(reads::recent_workouts(db, user)
+            .await
+            .map_err(|e| to_client(ctx, &e))?
+            .into_iter()
+            .map(Workout::from)
+            .collect())
+    }
+
+    /// One of the user's workouts.
+    async fn workout(&self, ctx: &Context<'_>, id: ID) -> Result<Workout> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        Ok(reads::workout(db, user, id).await.map_err(|e| to_client(ctx, &e))?.into())
+    }
+
+    /// The user's templates.
+    async fn templates(&self, ctx: &Context<'_>) -> Result<Vec<Template>> {
+        let (user, db) = caller(ctx)?;
+        let list = reads::templates(db, user).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(list.into_iter().map(|t| Template { id: t.id.into(), name: t.name }).collect())
+    }
+
+    /// The user's master exercises.
+    async fn master_exercises(&self, ctx: &Context<'_>) -> Result<Vec<MasterExercise>> {
+        let (user, db) = caller(ctx)?;
+        let list = reads::master_exercises(db, user).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(list
+            .into_iter()
+            .map(|m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group })
+            .collect())
+    }
+
+    /// Best weight and e1RM per exercise, in the requested unit.
+    async fn personal_records(
+        &self,
+        ctx: &Context<'_>,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<PersonalRecord>> {
+        let (user, db) = caller(ctx)?;
+        let unit = answer_unit(ctx, db, user, unit).await?;
+        let list = analytics::personal_records(db, user).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(list
+            .into_iter()
+            .map(|p| PersonalRecord {
+                exercise_name: p.name,
+                max_weight: unit.from_kg(p.max_weight),
+                max_weight_date: p.max_weight_date,
+                max_one_rm: p.max_one_rm.map(|w| unit.from_kg(w)),
+                max_one_rm_date: p.max_one_rm_date,
+            })
+            .collect())
+    }
+
+    /// Consistency over the range and streaks over the whole history.
+    async fn consistency_stats(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+    ) -> Result<ConsistencyStats> {
+        let (user, db) = caller(ctx)?;
+        let today =
+            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let days = Range::from(range).days();
+        let it = analytics::consistency_stats(db, user, today, days)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(ConsistencyStats {
+            workout_days: it.workout_days,
+            frequency_per_week: it.frequency_per_week,
+            consistency_score: it.score,
+            current_week_streak: it.current_week_streak,
+            longest_week_streak: it.longest_week_streak,
+            current_day_streak: it.current_day_streak,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Starts a workout now (or at `workoutDate`, at most a day ahead), optionally from a template.
+    async fn start_workout(
+        &self,
+        ctx: &Context<'_>,
+        template_id: Option<ID>,
+        workout_date: Option<DateTime<Utc>>,
+    ) -> Result<Workout> {
+        let (user, db) = caller(ctx)?;
+        let template = template_id.map(|id| parse_id(ctx, "templateId", &id)).transpose()?;
+        let now = Utc::now();
+        let it = workouts::start(db, user, template, workout_date.unwrap_or(now), now)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(it.into())
+    }
+
+    /// Deletes one of the user's workouts.
+    async fn delete_workout(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        workouts::delete(db, user, id).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+
+    /// Links a template exercise to a master exercise.
+    async fn link_exercise(
+        &self,
+        ctx: &Context<'_>,
+        template_exercise_id: ID,
+        master_exercise_id: ID,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
+        let master = parse_id(ctx, "masterExerciseId", &master_exercise_id)?;
+        exercises::link(db, user, te, master).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+
+    /// Removes a template exercise's link.
+    async fn unlink_exercise(&self, ctx: &Context<'_>, template_exercise_id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
+        exercises::unlink(db, user, te, false).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+
+    /// Removes a template exercise's link and stops suggesting one.
+    async fn reject_linking(&self, ctx: &Context<'_>, template_exercise_id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
+        exercises::unlink(db, user, te, true).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+
+    /// Moves every link of `sourceId` to `targetId` and deletes the source.
+    async fn merge_master_exercises(
+        &self,
+        ctx: &Context<'_>,
+        source_id: ID,
+        target_id: ID,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let source = parse_id(ctx, "sourceId", &source_id)?;
+        let target = parse_id(ctx, "targetId", &target_id)?;
+        exercises::merge(db, user, source, target).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,168 @@
+//! The gateway through `schema.execute` and through HTTP (`app()` with `oneshot`), on SQLite and
+//! PostgreSQL: answers, authentication, tenant isolation, limits and error masking.
+
+#![allow(clippy::unwrap_used, reason = "test helpers may panic")]
+
+use async_graphql::{Request, Variables};
+use axum::body::Body;
+use axum::http::{Request as HttpRequest, StatusCode};
+use chrono::NaiveDate;
+use datagen::SeedConfig;
+use db::ParamLimit;
+use gateway::{AppState, Auth, Limits, app};
+use http_body_util::BodyExt;
+use query::{Db, Flags, UserId};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use serde_json::{Value, json};
+use test_support::{TestDb, backend_tests};
+use tower::ServiceExt;
+
+async fn state(t: &TestDb) -> AppState {
+    let end = NaiveDate::from_ymd_opt(2025, 11, 25).unwrap();
+    let config = SeedConfig::new(2, 6, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
+    datagen::write::prepare(&t.db, &config, false).await.unwrap();
+    datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
+    let db =
+        Db::new(t.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+    AppState::new(db, Auth::new(b"test-secret"), Limits::DEFAULT)
+}
+
+async fn run(state: &AppState, user: Option<i64>, query: &str, variables: Value) -> Value {
+    let request = Request::new(query).variables(Variables::from_json(variables));
+    let res = state.execute(request.into(), user.map(UserId)).await;
+    serde_json::to_value(res).unwrap()
+}
+
+fn code(res: &Value) -> &str {
+    res["errors"][0]["extensions"]["code"].as_str().unwrap_or("none")
+}
+
+backend_tests! {
+    async fn the_dashboard_answers_in_the_requested_unit(t: &TestDb) {
+        let state = state(t).await;
+        let q = "query($unit: WeightUnit) { viewer { id } personalRecords(unit: $unit) { exerciseName maxWeight } }";
+        let kg = run(&state, Some(1), q, json!({"unit": "KG"})).await;
+        let lbs = run(&state, Some(1), q, json!({"unit": "LBS"})).await;
+        assert!(kg["errors"].is_null(), "{kg}");
+        assert_eq!(kg["data"]["viewer"]["id"], "1");
+        let (a, b) = (&kg["data"]["personalRecords"][0]["maxWeight"], &lbs["data"]["personalRecords"][0]["maxWeight"]);
+        assert!((a.as_f64().unwrap() / domain::KG_PER_LB - b.as_f64().unwrap()).abs() < 1e-6, "{a} kg vs {b} lb");
+        let dash = run(&state, Some(1), "{ progressDashboard(range: YEAR, unit: KG) { unit current { sessionCount } previous { sessionCount } workoutDates } }", json!({})).await;
+        assert!(dash["errors"].is_null(), "{dash}");
+        assert_eq!(dash["data"]["progressDashboard"]["unit"], "KG");
+    }
+
+    async fn every_id_of_another_user_is_not_found(t: &TestDb) {
+        let state = state(t).await;
+        let other_workout = entity::workout_session::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let other_te = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let other_master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let own_master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+        let cases = [
+            format!(r#"{{ workout(id: "{other_workout}") {{ id }} }}"#),
+            format!(r#"mutation {{ deleteWorkout(id: "{other_workout}") }}"#),
+            format!(r#"mutation {{ linkExercise(templateExerciseId: "{other_te}", masterExerciseId: "{own_master}") }}"#),
+            format!(r#"mutation {{ unlinkExercise(templateExerciseId: "{other_te}") }}"#),
+            format!(r#"mutation {{ rejectLinking(templateExerciseId: "{other_te}") }}"#),
+            format!(r#"mutation {{ mergeMasterExercises(sourceId: "{other_master}", targetId: "{own_master}") }}"#),
+            r#"{ workout(id: "987654321") { id } }"#.to_owned(),
+        ];
+        let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
+        for q in &cases {
+            let res = run(&state, Some(1), q, json!({})).await;
+            assert_eq!(code(&res), "NOT_FOUND", "{q}: {res}");
+        }
+        assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before);
+        let anonymous = run(&state, None, "{ viewer { id } }", json!({})).await;
+        assert_eq!(code(&anonymous), "UNAUTHENTICATED");
+    }
+
+    async fn a_database_fault_is_internal_with_no_driver_text(t: &TestDb) {
+        let state = state(t).await;
+        t.db.execute_unprepared("DROP TABLE exercise_resolution_cache").await.unwrap();
+        t.db.execute_unprepared("DROP TABLE exercise_links").await.unwrap();
+        let res = run(&state, Some(1), "{ masterExercises { id } personalRecords { maxWeight } }", json!({})).await;
+        let text = res.to_string();
+        assert!(!text.contains("exercise_links") && !text.contains("relation") && !text.contains("no such"), "{text}");
+        let res = run(&state, Some(1), r#"mutation { unlinkExercise(templateExerciseId: "1") }"#, json!({})).await;
+        assert_eq!(code(&res), "INTERNAL", "{res}");
+        assert_eq!(res["errors"][0]["message"], "internal error");
+        assert!(!res.to_string().contains("exercise_links"), "{res}");
+    }
+}
+
+#[tokio::test]
+async fn hostile_queries_are_rejected_before_any_sql() {
+    // A closed pool: any resolver that reached the database would answer INTERNAL instead.
+    let t = TestDb::sqlite().await;
+    let db =
+        Db::new(t.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+    t.db.clone().close().await.unwrap();
+    let state = AppState::new(db, Auth::new(b"test-secret"), Limits::DEFAULT);
+    let nested = format!(
+        "{{ __schema {{ types {}name{} }} }}",
+        "{ fields { type { ofType ".repeat(17),
+        " } } }".repeat(17)
+    );
+    let aliases = (0..1000).fold(String::new(), |mut acc, i| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "a{i}: viewer {{ id }} ");
+        acc
+    });
+    let cases = [
+        (nested, "LIMIT_EXCEEDED"),
+        (format!("{{ {aliases} }}"), "LIMIT_EXCEEDED"),
+        ("query { viewer { ...A } } fragment A on ViewerView { ...B } fragment B on ViewerView { ...A }".to_owned(), "LIMIT_EXCEEDED"),
+        ("{ viewer { id }".to_owned(), "BAD_USER_INPUT"),
+    ];
+    for (query, expected) in &cases {
+        let res = run(&state, Some(1), query, json!({})).await;
+        assert_eq!(code(&res), *expected, "{}: {res}", &query[..query.len().min(60)]);
+        assert!(res["data"].is_null(), "{res}");
+    }
+}
+
+async fn http(state: &AppState, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+    let mut request = HttpRequest::post("/graphql").header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app(state.clone())
+        .oneshot(request.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn http_authenticates_limits_batches_and_reports_health() {
+    let t = TestDb::sqlite().await;
+    let state = state(&t).await;
+    let token = state.auth.token_for(UserId(2), 60);
+    let (status, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["viewer"]["id"], "2");
+    let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some("not-a-token")).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let expired = Auth::new(b"test-secret").token_for(UserId(2), -10);
+    let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&expired)).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let forged = Auth::new(b"another-secret").token_for(UserId(2), 60);
+    let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&forged)).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let batch: Vec<Value> = (0..100).map(|_| json!({"query": "{ viewer { id } }"})).collect();
+    let (_, body) = http(&state, Value::Array(batch), Some(&token)).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED", "{body}");
+    let health = app(state.clone())
+        .oneshot(HttpRequest::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app(state.clone())
+        .oneshot(HttpRequest::get("/readyz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}
