@@ -189,6 +189,58 @@ pub struct PersonalRecord {
 }
 
 #[derive(Debug, SimpleObject)]
+pub struct TemplateExercise {
+    id: ID,
+    exercise_name: String,
+    order_index: i32,
+    linking_rejected: bool,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct TemplateDetail {
+    id: ID,
+    name: String,
+    exercises: Vec<TemplateExercise>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct SetLine {
+    session_id: ID,
+    set_order: i32,
+    set_type: String,
+    weight: Option<f64>,
+    unit: WeightUnit,
+    reps: Option<i32>,
+    sets: i32,
+    rpe: Option<f64>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct LinkingSuggestion {
+    template_exercise_id: ID,
+    exercise_name: String,
+    master_exercise_id: ID,
+    master_name: String,
+    score: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct ProgressPoint {
+    local_date: NaiveDate,
+    max_one_rm: Option<f64>,
+    top_weight: Option<f64>,
+    volume: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct TopExercise {
+    name: String,
+    session_count: i64,
+    volume: f64,
+    last_date: NaiveDate,
+}
+
+#[derive(Debug, SimpleObject)]
 pub struct ConsistencyStats {
     workout_days: i64,
     frequency_per_week: f64,
@@ -285,6 +337,129 @@ impl QueryRoot {
         Ok(list
             .into_iter()
             .map(|m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group })
+            .collect())
+    }
+
+    /// One of the user's templates with its exercise lines.
+    async fn template(&self, ctx: &Context<'_>, id: ID) -> Result<TemplateDetail> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        let template = reads::templates(db, user)
+            .await
+            .map_err(|e| to_client(ctx, &e))?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| client_error(ctx, "NOT_FOUND", format!("template {id} not found")))?;
+        let lines =
+            reads::template_exercises(db, user, id).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(TemplateDetail {
+            id: template.id.into(),
+            name: template.name,
+            exercises: lines
+                .into_iter()
+                .map(|l| TemplateExercise {
+                    id: l.id.into(),
+                    exercise_name: l.exercise_name,
+                    order_index: l.order_index,
+                    linking_rejected: l.linking_rejected,
+                })
+                .collect(),
+        })
+    }
+
+    /// The set lines of the user's latest session of an exercise (by resolved name).
+    async fn last_exercise_data(
+        &self,
+        ctx: &Context<'_>,
+        exercise_name: String,
+    ) -> Result<Vec<SetLine>> {
+        let (user, db) = caller(ctx)?;
+        let lines = reads::last_exercise_data(db, user, &exercise_name)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(lines
+            .into_iter()
+            .map(|l| SetLine {
+                session_id: l.session_id.into(),
+                set_order: l.set_order,
+                set_type: l.set_type,
+                weight: l.weight,
+                unit: if l.unit == "lbs" { WeightUnit::Lbs } else { WeightUnit::Kg },
+                reps: l.reps,
+                sets: l.sets,
+                rpe: l.rpe,
+            })
+            .collect())
+    }
+
+    /// Master exercises that unlinked template exercises probably mean.
+    async fn linking_suggestions(&self, ctx: &Context<'_>) -> Result<Vec<LinkingSuggestion>> {
+        let (user, db) = caller(ctx)?;
+        let list =
+            analytics::linking_suggestions(db, user, 0.8).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(list
+            .into_iter()
+            .map(|s| LinkingSuggestion {
+                template_exercise_id: s.template_exercise_id.into(),
+                exercise_name: s.exercise_name,
+                master_exercise_id: s.master_exercise_id.into(),
+                master_name: s.master_name,
+                score: s.score,
+            })
+            .collect())
+    }
+
+    /// An exercise's best e1RM, top weight and volume per day over the range.
+    async fn strength_progression(
+        &self,
+        ctx: &Context<'_>,
+        exercise_name: String,
+        range: TimeRange,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<ProgressPoint>> {
+        let (user, db) = caller(ctx)?;
+        let unit = answer_unit(ctx, db, user, unit).await?;
+        let today =
+            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let from = today - chrono::Duration::days(Range::from(range).days() - 1);
+        let points = analytics::strength_progression(db, user, &exercise_name, from, today)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(points
+            .into_iter()
+            .map(|p| ProgressPoint {
+                local_date: p.local_date,
+                max_one_rm: p.max_one_rm.map(|w| unit.from_kg(w)),
+                top_weight: p.top_weight.map(|w| unit.from_kg(w)),
+                volume: unit.from_kg(p.volume),
+            })
+            .collect())
+    }
+
+    /// The exercises trained in most sessions over the range (at most 50).
+    async fn top_exercises(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+        #[graphql(default = 10, validator(minimum = 1, maximum = 50))] first: u32,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<TopExercise>> {
+        let (user, db) = caller(ctx)?;
+        let unit = answer_unit(ctx, db, user, unit).await?;
+        let today =
+            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let from = today - chrono::Duration::days(Range::from(range).days() - 1);
+        let list = analytics::top_exercises(db, user, from, today, first)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(list
+            .into_iter()
+            .map(|t| TopExercise {
+                name: t.name,
+                session_count: t.session_count,
+                volume: unit.from_kg(t.volume),
+                last_date: t.last_date,
+            })
             .collect())
     }
 

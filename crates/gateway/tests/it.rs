@@ -6,7 +6,6 @@
 use async_graphql::{Request, Variables};
 use axum::body::Body;
 use axum::http::{Request as HttpRequest, StatusCode};
-use chrono::NaiveDate;
 use datagen::SeedConfig;
 use db::ParamLimit;
 use gateway::{AppState, Auth, Limits, app};
@@ -18,7 +17,8 @@ use test_support::{TestDb, backend_tests};
 use tower::ServiceExt;
 
 async fn state(t: &TestDb) -> AppState {
-    let end = NaiveDate::from_ymd_opt(2025, 11, 25).unwrap();
+    // History up to yesterday, so "today"-relative ranges have data whatever the user's zone.
+    let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
     let config = SeedConfig::new(2, 6, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
     datagen::write::prepare(&t.db, &config, false).await.unwrap();
     datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
@@ -38,6 +38,39 @@ fn code(res: &Value) -> &str {
 }
 
 backend_tests! {
+    async fn every_query_answers_from_the_callers_data(t: &TestDb) {
+        let state = state(t).await;
+        // The user who trained most recently, so "today"-relative ranges hold data.
+        let sessions = entity::workout_session::Entity::find().all(&t.db).await.unwrap();
+        let me = sessions.iter().max_by_key(|s| (s.local_date, s.id)).unwrap().user_id;
+        let them = 3 - me;
+        let template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == me).unwrap().id;
+        let q = format!(
+            r#"{{ template(id: "{template}") {{ name exercises {{ id exerciseName }} }}
+                 topExercises(range: MONTH, first: 3) {{ name sessionCount volume lastDate }}
+                 recentWorkouts {{ id localDate }} templates {{ id }} masterExercises {{ id name }}
+                 linkingSuggestions {{ templateExerciseId masterName score }}
+                 consistencyStats(range: MONTH) {{ workoutDays consistencyScore currentWeekStreak }} }}"#
+        );
+        let res = run(&state, Some(me), &q, json!({})).await;
+        assert!(res["errors"].is_null(), "{res}");
+        let data = &res["data"];
+        assert!(!data["template"]["exercises"].as_array().unwrap().is_empty());
+        let top = data["topExercises"].as_array().unwrap();
+        assert!(!top.is_empty() && top.len() <= 3, "{top:?}");
+        let name = top[0]["name"].as_str().unwrap();
+        let more = run(&state, Some(me), "query($n: String!) { lastExerciseData(exerciseName: $n) { setOrder weight unit } strengthProgression(exerciseName: $n, range: MONTH) { localDate maxOneRm } }", json!({"n": name})).await;
+        assert!(more["errors"].is_null(), "{more}");
+        assert!(!more["data"]["lastExerciseData"].as_array().unwrap().is_empty());
+        assert!(!more["data"]["strengthProgression"].as_array().unwrap().is_empty());
+        assert!(data["consistencyStats"]["workoutDays"].as_i64().unwrap() > 0);
+        // The same template id asked by the other user is NOT_FOUND.
+        let other = run(&state, Some(them), &format!(r#"{{ template(id: "{template}") {{ name }} }}"#), json!({})).await;
+        assert_eq!(code(&other), "NOT_FOUND");
+        let too_many = run(&state, Some(me), "{ topExercises(range: MONTH, first: 1000000) { name } }", json!({})).await;
+        assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+    }
+
     async fn the_dashboard_answers_in_the_requested_unit(t: &TestDb) {
         let state = state(t).await;
         let q = "query($unit: WeightUnit) { viewer { id } personalRecords(unit: $unit) { exerciseName maxWeight } }";
@@ -165,4 +198,23 @@ async fn http_authenticates_limits_batches_and_reports_health() {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+}
+
+/// The committed SDL is the API boundary: this test rewrites it when stale and fails, so every
+/// API change shows up in review (set `UPDATE_SDL=1` to accept the new schema without failing).
+#[tokio::test]
+async fn the_committed_sdl_is_current() {
+    let t = TestDb::sqlite().await;
+    let db =
+        Db::new(t.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+    let sdl = gateway::build_schema(db, &Limits::DEFAULT).sdl();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != sdl {
+        std::fs::write(&path, &sdl).unwrap();
+        assert!(
+            std::env::var("UPDATE_SDL").is_ok(),
+            "crates/gateway/schema.graphql was stale and has been rewritten: review and commit it"
+        );
+    }
 }
