@@ -23,6 +23,7 @@ mod m20251001_000004_create_whoop;
 mod m20251001_000005_create_phase0_indexes;
 mod m20251101_000001_create_exercise_resolution_cache;
 mod m20251101_000002_consolidate_indexes;
+mod m20251120_000001_create_workout_client_keys;
 
 /// One rollout phase: the migrations that take a database from the previous phase to this one.
 struct Phase {
@@ -49,6 +50,7 @@ const PHASES: &[Phase] = &[
             vec![
                 Box::new(m20251101_000001_create_exercise_resolution_cache::Migration),
                 Box::new(m20251101_000002_consolidate_indexes::Migration),
+                Box::new(m20251120_000001_create_workout_client_keys::Migration),
             ]
         },
     },

@@ -4,7 +4,9 @@
 //! (or `UNAUTHENTICATED`) and the services; every service call is scoped to that user, so another
 //! user's ids answer `NOT_FOUND` exactly like ids that do not exist.
 
-use async_graphql::{Context, EmptySubscription, Enum, ID, Object, Result, Schema, SimpleObject};
+use async_graphql::{
+    Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::WeightUnit as Unit;
 use query::progress::{self, TimeRange as Range};
@@ -508,6 +510,105 @@ impl QueryRoot {
     }
 }
 
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SetType {
+    Warmup,
+    #[default]
+    Working,
+    Drop,
+    Failure,
+}
+
+/// One set line of a saved workout.
+#[derive(Debug, InputObject)]
+pub struct SetInput {
+    #[graphql(default)]
+    set_type: SetType,
+    weight: Option<f64>,
+    unit: WeightUnit,
+    reps: Option<i32>,
+    sets: Option<i32>,
+    rpe: Option<f64>,
+    rest_seconds: Option<i32>,
+}
+
+/// One exercise of a saved workout.
+#[derive(Debug, InputObject)]
+pub struct ExerciseInput {
+    template_exercise_id: Option<ID>,
+    exercise_name: String,
+    sets: Vec<SetInput>,
+}
+
+/// A whole workout, idempotent by `clientKey`.
+#[derive(Debug, InputObject)]
+pub struct SaveWorkoutInput {
+    client_key: String,
+    template_id: Option<ID>,
+    workout_date: DateTime<Utc>,
+    exercises: Vec<ExerciseInput>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct SaveWorkoutPayload {
+    workout: Workout,
+    /// The client key had been saved before: nothing was written.
+    replayed: bool,
+}
+
+fn to_new_workout(ctx: &Context<'_>, input: SaveWorkoutInput) -> Result<workouts::NewWorkout> {
+    let template_id = input.template_id.map(|id| parse_id(ctx, "templateId", &id)).transpose()?;
+    let mut exercises = Vec::with_capacity(input.exercises.len());
+    for (idx, it) in input.exercises.into_iter().enumerate() {
+        let template_exercise_id = it
+            .template_exercise_id
+            .map(|id| parse_id(ctx, &format!("exercises[{idx}].templateExerciseId"), &id))
+            .transpose()?;
+        exercises.push(workouts::ExerciseInput {
+            template_exercise_id,
+            exercise_name: it.exercise_name,
+            sets: it
+                .sets
+                .into_iter()
+                .map(|s| workouts::SetInput {
+                    set_type: match s.set_type {
+                        SetType::Warmup => domain::SetType::Warmup,
+                        SetType::Working => domain::SetType::Working,
+                        SetType::Drop => domain::SetType::Drop,
+                        SetType::Failure => domain::SetType::Failure,
+                    },
+                    weight: s.weight,
+                    unit: s.unit.into(),
+                    reps: s.reps,
+                    sets: s.sets,
+                    rpe: s.rpe,
+                    rest_seconds: s.rest_seconds,
+                    is_estimate: false,
+                    is_default_applied: false,
+                })
+                .collect(),
+        });
+    }
+    Ok(workouts::NewWorkout {
+        client_key: input.client_key,
+        template_id,
+        workout_date: input.workout_date,
+        exercises,
+    })
+}
+
+async fn save_one(
+    ctx: &Context<'_>,
+    db: &Db,
+    user: UserId,
+    input: SaveWorkoutInput,
+) -> Result<SaveWorkoutPayload> {
+    let input = to_new_workout(ctx, input)?;
+    let (workout, replayed) =
+        workouts::save_new(db, user, &input, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+    Ok(SaveWorkoutPayload { workout: workout.into(), replayed })
+}
+
 #[derive(Debug, Default)]
 pub struct MutationRoot;
 
@@ -527,6 +628,30 @@ impl MutationRoot {
             .await
             .map_err(|e| to_client(ctx, &e))?;
         Ok(it.into())
+    }
+
+    /// Saves a whole workout in one transaction; replaying the same `clientKey` creates nothing.
+    async fn save_workout(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveWorkoutInput,
+    ) -> Result<SaveWorkoutPayload> {
+        let (user, db) = caller(ctx)?;
+        save_one(ctx, db, user, input).await
+    }
+
+    /// An offline queue's batch (at most 20): each workout saved on its own, each idempotent.
+    async fn save_workouts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(max_items = 20))] inputs: Vec<SaveWorkoutInput>,
+    ) -> Result<Vec<SaveWorkoutPayload>> {
+        let (user, db) = caller(ctx)?;
+        let mut res = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            res.push(save_one(ctx, db, user, input).await?);
+        }
+        Ok(res)
     }
 
     /// Deletes one of the user's workouts.

@@ -71,6 +71,39 @@ backend_tests! {
         assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
     }
 
+    async fn replaying_save_workout_creates_nothing_new(t: &TestDb) {
+        let state = state(t).await;
+        let q = "mutation($input: SaveWorkoutInput!) { saveWorkout(input: $input) { replayed workout { id localDate } } }";
+        let input = json!({"input": {
+            "clientKey": "offline-7f3a",
+            "workoutDate": chrono::Utc::now().to_rfc3339(),
+            "exercises": [{"exerciseName": "Bench Press", "sets": [
+                {"setType": "WARMUP", "weight": 60.0, "unit": "KG", "reps": 8},
+                {"weight": 225.0, "unit": "LBS", "reps": 5, "rpe": 8.5}
+            ]}]
+        }});
+        let first = run(&state, Some(1), q, input.clone()).await;
+        assert!(first["errors"].is_null(), "{first}");
+        assert_eq!(first["data"]["saveWorkout"]["replayed"], false);
+        let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
+        let again = run(&state, Some(1), q, input.clone()).await;
+        assert_eq!(again["data"]["saveWorkout"]["replayed"], true);
+        assert_eq!(again["data"]["saveWorkout"]["workout"]["id"], first["data"]["saveWorkout"]["workout"]["id"]);
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), counts, "a replay wrote rows");
+        // The same key from another user is a different workout.
+        let theirs = run(&state, Some(2), q, input).await;
+        assert_eq!(theirs["data"]["saveWorkout"]["replayed"], false);
+        // A bad batch item names its field and writes nothing.
+        let batch = "mutation($inputs: [SaveWorkoutInput!]!) { saveWorkouts(inputs: $inputs) { replayed } }";
+        let bad = json!({"inputs": [{"clientKey": "k2", "workoutDate": chrono::Utc::now().to_rfc3339(),
+            "exercises": [{"exerciseName": "Squat", "sets": [{"weight": 5000.0, "unit": "KG", "reps": 5}]}]}]});
+        let res = run(&state, Some(1), batch, bad).await;
+        assert_eq!(code(&res), "BAD_USER_INPUT", "{res}");
+        assert!(res["errors"][0]["message"].as_str().unwrap().contains("exercises[0].sets[0].weight"), "{res}");
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap().iter().map(|(_, n)| n).sum::<u64>(),
+            counts.iter().map(|(_, n)| n).sum::<u64>() + 3, "only the other user's workout and its two lines were added");
+    }
+
     async fn the_dashboard_answers_in_the_requested_unit(t: &TestDb) {
         let state = state(t).await;
         let q = "query($unit: WeightUnit) { viewer { id } personalRecords(unit: $unit) { exerciseName maxWeight } }";

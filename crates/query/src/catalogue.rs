@@ -23,8 +23,9 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
     let day =
         |d| NaiveDate::from_ymd_opt(2025, 11, d).map_or(Value::from(None::<String>), Value::from);
     let entry = |name, sql: String, values: Vec<Value>| {
-        let requires_table =
-            sql.contains("exercise_resolution_cache").then_some("exercise_resolution_cache");
+        let requires_table = ["exercise_resolution_cache", "workout_client_keys"]
+            .into_iter()
+            .find(|table| sql.contains(table));
         Entry {
             name,
             statement: Statement::from_sql_and_values(backend, sql, values),
@@ -54,6 +55,11 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         entry("resolution.name_map (optimized)", resolution::cache_lookup_sql(4), with_user(&four)),
         entry("resolution.refresh (cache)", resolution::refresh_cache_sql(4), with_user(&four)),
         entry("resolution.refresh (set lines)", resolution::refresh_lines_sql(4), with_user(&four)),
+        entry(
+            "workouts.save_new (replay)",
+            crate::workouts::REPLAY.to_owned(),
+            vec![user.into(), "key".into()],
+        ),
         entry("analytics.personal_records", analytics::personal_records_sql(), vec![user.into()]),
         entry(
             "analytics.strength_progression",

@@ -174,10 +174,25 @@ pub async fn save(
     let names = validate(exercises)?;
     let txn = db.conn.begin().await?;
     ensure_owned(&txn, user, Owned::Workout, session_id).await?;
+    let n_rows = replace_lines(db, &txn, user, session_id, exercises, &names, now).await?;
+    txn.commit().await?;
+    Ok(n_rows)
+}
+
+/// Replaces a session's set lines inside `txn` (the session is known to be the user's).
+async fn replace_lines(
+    db: &Db,
+    txn: &sea_orm::DatabaseTransaction,
+    user: UserId,
+    session_id: i64,
+    exercises: &[ExerciseInput],
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Result<usize, QueryError> {
     let mut te_ids: Vec<i64> = exercises.iter().filter_map(|it| it.template_exercise_id).collect();
     te_ids.sort_unstable();
     te_ids.dedup();
-    let resolved = load_resolved_exercise_name_map(db, &txn, user, &te_ids).await?;
+    let resolved = load_resolved_exercise_name_map(db, txn, user, &te_ids).await?;
     if let Some(missing) = te_ids.iter().find(|id| !resolved.contains_key(id)) {
         return Err(QueryError::NotFound { entity: "template exercise", id: *missing });
     }
@@ -188,7 +203,7 @@ pub async fn save(
     ))
     .await?;
     let mut rows = Vec::new();
-    for (exercise, name) in exercises.iter().zip(&names) {
+    for (exercise, name) in exercises.iter().zip(names) {
         let resolved_name = exercise
             .template_exercise_id
             .and_then(|id| resolved.get(&id))
@@ -234,7 +249,6 @@ pub async fn save(
         [now.into(), session_id.into()],
     ))
     .await?;
-    txn.commit().await?;
     Ok(n_rows)
 }
 
@@ -303,4 +317,87 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
 /// Deletes one of the user's sessions and its set lines.
 pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
     delete_owned(&db.conn, user, Owned::Workout, session_id).await
+}
+
+pub(crate) const REPLAY: &str = "SELECT ws.id, ws.template_id, ws.workout_date, ws.local_date FROM workout_client_keys k \
+     JOIN workout_sessions ws ON ws.id = k.session_id WHERE k.user_id = $1 AND k.client_key = $2";
+
+/// A whole workout from an offline-capable client, identified by the client's key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWorkout {
+    pub client_key: String,
+    pub template_id: Option<i64>,
+    pub workout_date: DateTime<Utc>,
+    pub exercises: Vec<ExerciseInput>,
+}
+
+/// Creates and saves a workout in one transaction, idempotently: a replay of the same client key
+/// returns the session the first call created, writes nothing, and says it was a replay.
+pub async fn save_new(
+    db: &Db,
+    user: UserId,
+    input: &NewWorkout,
+    now: DateTime<Utc>,
+) -> Result<(WorkoutView, bool), QueryError> {
+    let mut found = Vec::new();
+    found.extend(check_name("clientKey", &input.client_key).err());
+    found.extend(check_workout_date("workoutDate", input.workout_date, now).err());
+    violations(found)?;
+    let names = validate(&input.exercises)?;
+    let key = input.client_key.trim();
+    if let Some(existing) = replayed(&db.conn, user, key).await? {
+        return Ok((existing, true));
+    }
+    let zone = user_zone(db, user).await?;
+    let workout_date = DateTime::from_timestamp_millis(input.workout_date.timestamp_millis())
+        .unwrap_or(input.workout_date);
+    let local = local_date(workout_date, zone);
+    let txn = db.conn.begin().await?;
+    if let Some(id) = input.template_id {
+        ensure_owned(&txn, user, Owned::Template, id).await?;
+    }
+    let stmt = Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "INSERT INTO workout_sessions (user_id, template_id, workout_date, local_date, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        [user.0.into(), input.template_id.into(), workout_date.into(), local.into(), now.into()],
+    );
+    let id = Id::find_by_statement(stmt)
+        .one(&txn)
+        .await?
+        .ok_or(QueryError::Unavailable("insert returned no id"))?
+        .id;
+    let claimed = txn
+        .execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "INSERT INTO workout_client_keys (user_id, client_key, session_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, client_key) DO NOTHING",
+            [user.0.into(), key.into(), id.into(), now.into()],
+        ))
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        // A concurrent replay won the key: undo ours and answer with theirs.
+        txn.rollback().await?;
+        let existing = replayed(&db.conn, user, key)
+            .await?
+            .ok_or(QueryError::Unavailable("client key vanished"))?;
+        return Ok((existing, true));
+    }
+    replace_lines(db, &txn, user, id, &input.exercises, &names, now).await?;
+    txn.commit().await?;
+    Ok((WorkoutView { id, template_id: input.template_id, workout_date, local_date: local }, false))
+}
+
+async fn replayed<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    key: &str,
+) -> Result<Option<WorkoutView>, QueryError> {
+    let stmt = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        REPLAY,
+        [user.0.into(), key.into()],
+    );
+    Ok(WorkoutView::find_by_statement(stmt).one(conn).await?)
 }
