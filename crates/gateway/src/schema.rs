@@ -10,7 +10,7 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::WeightUnit as Unit;
 use query::progress::{self, TimeRange as Range};
-use query::{Db, UserId, analytics, exercises, reads, workouts};
+use query::{Db, UserId, analytics, exercises, reads, templates, workouts};
 
 use crate::error::{client_error, to_client};
 use crate::http::Limits;
@@ -609,6 +609,22 @@ async fn save_one(
     Ok(SaveWorkoutPayload { workout: workout.into(), replayed })
 }
 
+/// A change to one stored set line.
+#[derive(Debug, InputObject)]
+pub struct SetUpdateInput {
+    id: ID,
+    weight: Option<f64>,
+    unit: WeightUnit,
+    reps: Option<i32>,
+}
+
+/// One exercise line of a template update: `id` of a line to keep, or none for a new line.
+#[derive(Debug, InputObject)]
+pub struct TemplateLineInput {
+    id: Option<ID>,
+    exercise_name: String,
+}
+
 #[derive(Debug, Default)]
 pub struct MutationRoot;
 
@@ -652,6 +668,77 @@ impl MutationRoot {
             res.push(save_one(ctx, db, user, input).await?);
         }
         Ok(res)
+    }
+
+    /// Changes weight, unit and reps of stored set lines (their e1RM and volume are re-derived).
+    async fn update_sets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(max_items = 500))] updates: Vec<SetUpdateInput>,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let mut list = Vec::with_capacity(updates.len());
+        for (idx, it) in updates.into_iter().enumerate() {
+            let id = parse_id(ctx, &format!("updates[{idx}].id"), &it.id)?;
+            list.push(workouts::SetUpdate {
+                id,
+                weight: it.weight,
+                unit: it.unit.into(),
+                reps: it.reps,
+            });
+        }
+        workouts::update_sets(db, user, &list).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+
+    /// Creates a template; with a `dedupeKey` a replay returns the first template.
+    async fn create_template(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        dedupe_key: Option<String>,
+        #[graphql(validator(max_items = 50))] exercises: Vec<String>,
+    ) -> Result<Template> {
+        let (user, db) = caller(ctx)?;
+        let id = templates::create(db, user, &name, dedupe_key.as_deref(), &exercises, Utc::now())
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        let template = reads::templates(db, user)
+            .await
+            .map_err(|e| to_client(ctx, &e))?
+            .into_iter()
+            .find(|t| t.id == id);
+        Ok(Template { id: id.into(), name: template.map_or(name, |t| t.name) })
+    }
+
+    /// Renames a template and sets its lines; kept lines keep their ids, links and history.
+    async fn update_template(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: String,
+        #[graphql(validator(max_items = 50))] exercises: Vec<TemplateLineInput>,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        let mut lines = Vec::with_capacity(exercises.len());
+        for (idx, it) in exercises.into_iter().enumerate() {
+            let line_id =
+                it.id.map(|v| parse_id(ctx, &format!("exercises[{idx}].id"), &v)).transpose()?;
+            lines.push(templates::LineInput { id: line_id, exercise_name: it.exercise_name });
+        }
+        templates::update(db, user, id, &name, &lines, Utc::now())
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
+    }
+
+    /// Deletes one of the user's templates (its workouts stay).
+    async fn delete_template(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        templates::delete(db, user, id).await.map_err(|e| to_client(ctx, &e))?;
+        Ok(true)
     }
 
     /// Deletes one of the user's workouts.

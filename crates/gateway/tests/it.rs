@@ -104,6 +104,29 @@ backend_tests! {
             counts.iter().map(|(_, n)| n).sum::<u64>() + 3, "only the other user's workout and its two lines were added");
     }
 
+    async fn templates_are_created_once_and_updated_in_place(t: &TestDb) {
+        let state = state(t).await;
+        let create = r#"mutation { createTemplate(name: " Push ", dedupeKey: "d-1", exercises: ["Bench Press", "OHP"]) { id name } }"#;
+        let first = run(&state, Some(1), create, json!({})).await;
+        assert!(first["errors"].is_null(), "{first}");
+        let replay = run(&state, Some(1), create, json!({})).await;
+        assert_eq!(first["data"]["createTemplate"]["id"], replay["data"]["createTemplate"]["id"]);
+        let id = first["data"]["createTemplate"]["id"].as_str().unwrap().to_owned();
+        let lines = run(&state, Some(1), &format!(r#"{{ template(id: "{id}") {{ name exercises {{ id exerciseName }} }} }}"#), json!({})).await;
+        assert_eq!(lines["data"]["template"]["name"], "Push");
+        let kept = lines["data"]["template"]["exercises"][0]["id"].as_str().unwrap().to_owned();
+        let update = format!(r#"mutation {{ updateTemplate(id: "{id}", name: "Push A", exercises: [{{id: "{kept}", exerciseName: "Bench Press"}}, {{exerciseName: "Dips"}}]) }}"#);
+        assert!(run(&state, Some(1), &update, json!({})).await["errors"].is_null());
+        let after = run(&state, Some(1), &format!(r#"{{ template(id: "{id}") {{ exercises {{ id exerciseName }} }} }}"#), json!({})).await;
+        let exercises = after["data"]["template"]["exercises"].as_array().unwrap();
+        assert_eq!(exercises.len(), 2);
+        assert_eq!(exercises[0]["id"], kept.as_str());
+        assert_eq!(exercises[1]["exerciseName"], "Dips");
+        let bad = run(&state, Some(1), r#"mutation { createTemplate(name: "  ", exercises: []) { id } }"#, json!({})).await;
+        assert_eq!(code(&bad), "BAD_USER_INPUT");
+        assert!(run(&state, Some(1), &format!(r#"mutation {{ deleteTemplate(id: "{id}") }}"#), json!({})).await["errors"].is_null());
+    }
+
     async fn the_dashboard_answers_in_the_requested_unit(t: &TestDb) {
         let state = state(t).await;
         let q = "query($unit: WeightUnit) { viewer { id } personalRecords(unit: $unit) { exerciseName maxWeight } }";
@@ -124,7 +147,14 @@ backend_tests! {
         let other_te = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let other_master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let own_master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+        let other_template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let other_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let cases = [
+            format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
+            format!(r#"mutation {{ updateTemplate(id: "{other_template}", name: "Mine", exercises: []) }}"#),
+            format!(r#"mutation {{ deleteTemplate(id: "{other_template}") }}"#),
+            format!(r#"mutation {{ startWorkout(templateId: "{other_template}") {{ id }} }}"#),
+            format!(r#"mutation {{ updateSets(updates: [{{id: "{other_set}", weight: 1.0, unit: KG, reps: 1}}]) }}"#),
             format!(r#"{{ workout(id: "{other_workout}") {{ id }} }}"#),
             format!(r#"mutation {{ deleteWorkout(id: "{other_workout}") }}"#),
             format!(r#"mutation {{ linkExercise(templateExerciseId: "{other_te}", masterExerciseId: "{own_master}") }}"#),
