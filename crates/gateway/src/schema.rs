@@ -4,6 +4,7 @@
 //! (or `UNAUTHENTICATED`) and the services; every service call is scoped to that user, so another
 //! user's ids answer `NOT_FOUND` exactly like ids that do not exist.
 
+use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{
     Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject,
 };
@@ -42,6 +43,15 @@ fn caller<'a>(ctx: &Context<'a>) -> Result<(UserId, &'a Db)> {
         .ok_or_else(|| client_error(ctx, "UNAUTHENTICATED", "authentication required"))?;
     let db = ctx.data::<Db>().map_err(|_| client_error(ctx, "INTERNAL", "internal error"))?;
     Ok((viewer.0, db))
+}
+
+fn decode_cursor<T: serde::de::DeserializeOwned + serde::Serialize>(
+    ctx: &Context<'_>,
+    cursor: &str,
+) -> Result<OpaqueCursor<T>> {
+    use async_graphql::connection::CursorType;
+    OpaqueCursor::<T>::decode_cursor(cursor)
+        .map_err(|_| client_error(ctx, "BAD_USER_INPUT", "after: not a cursor from this list"))
 }
 
 fn parse_id(ctx: &Context<'_>, field: &str, id: &ID) -> Result<i64> {
@@ -307,15 +317,35 @@ impl QueryRoot {
         })
     }
 
-    /// The user's most recent workouts, newest first.
-    async fn recent_workouts(&self, ctx: &Context<'_>) -> Result<Vec<Workout>> {
+    /// The user's workouts, newest first, a page at a time (at most 100).
+    #[graphql(
+        complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
+    )]
+    async fn recent_workouts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<(i64, i64)>, Workout>> {
         let (user, db) = caller(ctx)?;
-        Ok(reads::recent_workouts(db, user)
-            .await
-            .map_err(|e| to_client(ctx, &e))?
-            .into_iter()
-            .map(Workout::from)
-            .collect())
+        let key = match after {
+            None => None,
+            Some(cursor) => {
+                let (millis, id) = decode_cursor::<(i64, i64)>(ctx, &cursor)?.0;
+                Some((DateTime::from_timestamp_millis(millis).unwrap_or_default(), id))
+            }
+        };
+        let limit = u64::try_from(first).unwrap_or(20);
+        let mut rows =
+            reads::workouts_page(db, user, key, limit + 1).await.map_err(|e| to_client(ctx, &e))?;
+        let has_next = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut res = Connection::new(key.is_some(), has_next);
+        res.edges.extend(rows.into_iter().map(|w| {
+            let cursor = OpaqueCursor((w.workout_date.timestamp_millis(), w.id));
+            Edge::new(cursor, Workout::from(w))
+        }));
+        Ok(res)
     }
 
     /// One of the user's workouts.
@@ -332,14 +362,37 @@ impl QueryRoot {
         Ok(list.into_iter().map(|t| Template { id: t.id.into(), name: t.name }).collect())
     }
 
-    /// The user's master exercises.
-    async fn master_exercises(&self, ctx: &Context<'_>) -> Result<Vec<MasterExercise>> {
+    /// The user's master exercises whose name contains `search`, by name, a page at a time.
+    #[graphql(
+        complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
+    )]
+    async fn master_exercises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] search: String,
+        #[graphql(default = 50, validator(minimum = 1, maximum = 100))] first: i32,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<(String, i64)>, MasterExercise>> {
         let (user, db) = caller(ctx)?;
-        let list = reads::master_exercises(db, user).await.map_err(|e| to_client(ctx, &e))?;
-        Ok(list
-            .into_iter()
-            .map(|m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group })
-            .collect())
+        let key = after
+            .map(|cursor| decode_cursor::<(String, i64)>(ctx, &cursor).map(|it| it.0))
+            .transpose()?;
+        let limit = u64::try_from(first).unwrap_or(50);
+        let had_key = key.is_some();
+        let mut rows = reads::master_exercises_page(db, user, &search, key, limit + 1)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        let has_next = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut res = Connection::new(had_key, has_next);
+        res.edges.extend(rows.into_iter().map(|m| {
+            let cursor = OpaqueCursor((m.normalized_name.clone(), m.id));
+            Edge::new(
+                cursor,
+                MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group },
+            )
+        }));
+        Ok(res)
     }
 
     /// One of the user's templates with its exercise lines.

@@ -48,7 +48,7 @@ backend_tests! {
         let q = format!(
             r#"{{ template(id: "{template}") {{ name exercises {{ id exerciseName }} }}
                  topExercises(range: MONTH, first: 3) {{ name sessionCount volume lastDate }}
-                 recentWorkouts {{ id localDate }} templates {{ id }} masterExercises {{ id name }}
+                 recentWorkouts(first: 2) {{ edges {{ node {{ id localDate }} }} }} templates {{ id }} masterExercises {{ edges {{ node {{ id name }} }} }}
                  linkingSuggestions {{ templateExerciseId masterName score }}
                  consistencyStats(range: MONTH) {{ workoutDays consistencyScore currentWeekStreak }} }}"#
         );
@@ -102,6 +102,38 @@ backend_tests! {
         assert!(res["errors"][0]["message"].as_str().unwrap().contains("exercises[0].sets[0].weight"), "{res}");
         assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap().iter().map(|(_, n)| n).sum::<u64>(),
             counts.iter().map(|(_, n)| n).sum::<u64>() + 3, "only the other user's workout and its two lines were added");
+    }
+
+    async fn lists_page_through_every_row_once(t: &TestDb) {
+        let state = state(t).await;
+        let expected: Vec<i64> = {
+            let mut all: Vec<_> = entity::workout_session::Entity::find().all(&t.db).await.unwrap().into_iter().filter(|w| w.user_id == 1).collect();
+            all.sort_by_key(|w| std::cmp::Reverse((w.workout_date, w.id)));
+            all.into_iter().map(|w| w.id).collect()
+        };
+        let q = "query($after: String) { recentWorkouts(first: 4, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }";
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let res = run(&state, Some(1), q, json!({"after": after})).await;
+            assert!(res["errors"].is_null(), "{res}");
+            let page = &res["data"]["recentWorkouts"];
+            seen.extend(page["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().parse::<i64>().unwrap()));
+            if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, expected);
+        let bench = run(&state, Some(1), r#"{ masterExercises(search: "  BENCH ") { edges { node { name } } } }"#, json!({})).await;
+        for edge in bench["data"]["masterExercises"]["edges"].as_array().unwrap() {
+            assert!(edge["node"]["name"].as_str().unwrap().to_lowercase().contains("bench"), "{bench}");
+        }
+        let bad = run(&state, Some(1), r#"{ recentWorkouts(after: "garbage") { edges { cursor } } }"#, json!({})).await;
+        assert_eq!(code(&bad), "BAD_USER_INPUT");
+        // A page size of a million costs a million times its children: over the complexity limit.
+        let huge = run(&state, Some(1), "{ recentWorkouts(first: 1000000) { edges { cursor } } }", json!({})).await;
+        assert_eq!(code(&huge), "LIMIT_EXCEEDED", "{huge}");
     }
 
     async fn templates_are_created_once_and_updated_in_place(t: &TestDb) {
@@ -177,7 +209,7 @@ backend_tests! {
         let state = state(t).await;
         t.db.execute_unprepared("DROP TABLE exercise_resolution_cache").await.unwrap();
         t.db.execute_unprepared("DROP TABLE exercise_links").await.unwrap();
-        let res = run(&state, Some(1), "{ masterExercises { id } personalRecords { maxWeight } }", json!({})).await;
+        let res = run(&state, Some(1), "{ masterExercises { edges { node { id } } } personalRecords { maxWeight } }", json!({})).await;
         let text = res.to_string();
         assert!(!text.contains("exercise_links") && !text.contains("relation") && !text.contains("no such"), "{text}");
         let res = run(&state, Some(1), r#"mutation { unlinkExercise(templateExerciseId: "1") }"#, json!({})).await;

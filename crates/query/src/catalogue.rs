@@ -93,6 +93,12 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             "workouts.by_id" | "templates.exercises" | "exercises.linked_to" => {
                 vec![user.into(), 1i64.into()]
             }
+            "workouts.page" => {
+                vec![user.into(), chrono::Utc::now().into(), i64::MAX.into(), 21i64.into()]
+            }
+            "exercises.masters_page" => {
+                vec![user.into(), "%bench%".into(), String::new().into(), 0i64.into(), 21i64.into()]
+            }
             _ => vec![user.into()],
         };
         res.push(entry(name, (*sql).to_owned(), values));

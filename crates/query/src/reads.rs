@@ -6,6 +6,12 @@ use sea_orm::{FromQueryResult, Statement, Value};
 
 use crate::{Db, QueryError, UserId};
 
+pub(crate) const WORKOUTS_PAGE: &str = "SELECT id, template_id, workout_date, local_date FROM workout_sessions \
+     WHERE user_id = $1 AND (workout_date < $2 OR (workout_date = $2 AND id < $3)) \
+     ORDER BY workout_date DESC, id DESC LIMIT $4";
+pub(crate) const MASTERS_PAGE: &str = "SELECT id, name, muscle_group, normalized_name FROM master_exercises \
+     WHERE user_id = $1 AND normalized_name LIKE $2 AND (normalized_name > $3 OR (normalized_name = $3 AND id > $4)) \
+     ORDER BY normalized_name, id LIMIT $5";
 pub(crate) const RECENT_WORKOUTS: &str = "SELECT id, template_id, workout_date, local_date FROM workout_sessions \
      WHERE user_id = $1 ORDER BY workout_date DESC, id DESC LIMIT 20";
 pub(crate) const WORKOUT_BY_ID: &str = "SELECT id, template_id, workout_date, local_date FROM workout_sessions WHERE user_id = $1 AND id = $2";
@@ -32,6 +38,8 @@ pub(crate) const VIEWER: &str = "SELECT u.id AS id, u.email AS email, u.display_
 pub(crate) const ALL: &[(&str, &str)] = &[
     ("users.viewer", VIEWER),
     ("workouts.recent", RECENT_WORKOUTS),
+    ("workouts.page", WORKOUTS_PAGE),
+    ("exercises.masters_page", MASTERS_PAGE),
     ("workouts.by_id", WORKOUT_BY_ID),
     ("workouts.last_exercise_data", LAST_EXERCISE_DATA),
     ("templates.list", TEMPLATES),
@@ -104,6 +112,55 @@ pub async fn viewer(db: &Db, user: UserId) -> Result<UserView, QueryError> {
         .one(&db.conn)
         .await?
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })
+}
+
+/// A page of the user's workouts, newest first, strictly after the `(workout_date, id)` key.
+pub async fn workouts_page(
+    db: &Db,
+    user: UserId,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> Result<Vec<WorkoutView>, QueryError> {
+    // The first page starts after a far-future key (a 4-digit year, so SQLite's text order holds).
+    let end_of_time = DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or_default();
+    let (date, id) = after.unwrap_or((end_of_time, i64::MAX));
+    let values = vec![
+        user.0.into(),
+        date.into(),
+        id.into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    Ok(WorkoutView::find_by_statement(stmt(db, WORKOUTS_PAGE, values)).all(&db.conn).await?)
+}
+
+/// A master exercise with its sort key, for keyset pagination.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct MasterPageRow {
+    pub id: i64,
+    pub name: String,
+    pub muscle_group: Option<String>,
+    pub normalized_name: String,
+}
+
+/// A page of the user's master exercises whose normalized name contains `search`, by name,
+/// strictly after the `(normalized_name, id)` key.
+pub async fn master_exercises_page(
+    db: &Db,
+    user: UserId,
+    search: &str,
+    after: Option<(String, i64)>,
+    limit: u64,
+) -> Result<Vec<MasterPageRow>, QueryError> {
+    let pattern = format!("%{}%", domain::normalize_exercise_name(search).replace(['%', '_'], ""));
+    let (name, id) = after.unwrap_or((String::new(), 0));
+    let values = vec![
+        user.0.into(),
+        pattern.into(),
+        name.into(),
+        id.into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    Ok(MasterPageRow::find_by_statement(stmt(db, MASTERS_PAGE, values)).all(&db.conn).await?)
 }
 
 /// The user's 20 most recent workouts, newest first.
