@@ -11,7 +11,7 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::WeightUnit as Unit;
 use query::progress::{self, TimeRange as Range};
-use query::{Db, UserId, analytics, exercises, reads, templates, workouts};
+use query::{Db, UserId, analytics, exercises, preferences, reads, templates, workouts};
 
 use crate::error::{client_error, to_client};
 use crate::http::Limits;
@@ -262,6 +262,47 @@ pub struct ConsistencyStats {
     current_day_streak: i64,
 }
 
+#[derive(Debug, SimpleObject)]
+pub struct Preferences {
+    default_weight_unit: WeightUnit,
+    progression_type: String,
+    target_workouts_per_week: f64,
+    warmup_strategy: String,
+    warmup_sets_count: i32,
+    warmup_percentages: Vec<i32>,
+    bodyweight_kg: Option<f64>,
+}
+
+impl From<preferences::PreferencesView> for Preferences {
+    fn from(it: preferences::PreferencesView) -> Self {
+        Self {
+            default_weight_unit: if it.default_weight_unit == Unit::Lbs {
+                WeightUnit::Lbs
+            } else {
+                WeightUnit::Kg
+            },
+            progression_type: it.progression_type,
+            target_workouts_per_week: it.target_workouts_per_week,
+            warmup_strategy: it.warmup_strategy,
+            warmup_sets_count: it.warmup_sets_count,
+            warmup_percentages: it.warmup_percentages,
+            bodyweight_kg: it.bodyweight_kg,
+        }
+    }
+}
+
+/// A partial preferences update: omitted fields keep their value.
+#[derive(Debug, InputObject)]
+pub struct PreferencesInput {
+    default_weight_unit: Option<WeightUnit>,
+    progression_type: Option<String>,
+    target_workouts_per_week: Option<f64>,
+    warmup_strategy: Option<String>,
+    warmup_sets_count: Option<i32>,
+    warmup_percentages: Option<Vec<i32>>,
+    bodyweight_kg: Option<f64>,
+}
+
 #[derive(Debug, Default)]
 pub struct QueryRoot;
 
@@ -282,6 +323,12 @@ impl QueryRoot {
                 WeightUnit::Kg
             },
         })
+    }
+
+    /// The user's preferences (the defaults until the user saves some).
+    async fn preferences(&self, ctx: &Context<'_>) -> Result<Preferences> {
+        let (user, db) = caller(ctx)?;
+        Ok(preferences::get(db, user).await.map_err(|e| to_client(ctx, &e))?.into())
     }
 
     /// Totals of the current and the previous period, per-exercise aggregates and workout dates.
@@ -792,6 +839,28 @@ impl MutationRoot {
         let id = parse_id(ctx, "id", &id)?;
         templates::delete(db, user, id).await.map_err(|e| to_client(ctx, &e))?;
         Ok(true)
+    }
+
+    /// Updates the given preferences (all validated before anything is stored).
+    async fn update_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: PreferencesInput,
+    ) -> Result<Preferences> {
+        let (user, db) = caller(ctx)?;
+        let patch = preferences::PreferencesPatch {
+            default_weight_unit: input.default_weight_unit.map(Into::into),
+            progression_type: input.progression_type,
+            target_workouts_per_week: input.target_workouts_per_week,
+            warmup_strategy: input.warmup_strategy,
+            warmup_sets_count: input.warmup_sets_count,
+            warmup_percentages: input.warmup_percentages,
+            bodyweight_kg: input.bodyweight_kg,
+        };
+        Ok(preferences::update(db, user, &patch, Utc::now())
+            .await
+            .map_err(|e| to_client(ctx, &e))?
+            .into())
     }
 
     /// Deletes one of the user's workouts.

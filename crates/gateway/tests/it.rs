@@ -136,6 +136,25 @@ backend_tests! {
         assert_eq!(code(&huge), "LIMIT_EXCEEDED", "{huge}");
     }
 
+    async fn preferences_update_partially_and_validate_whole(t: &TestDb) {
+        let state = state(t).await;
+        let before = run(&state, Some(1), "{ preferences { defaultWeightUnit targetWorkoutsPerWeek warmupPercentages } }", json!({})).await;
+        assert!(before["errors"].is_null(), "{before}");
+        let q = "mutation($i: PreferencesInput!) { updatePreferences(input: $i) { defaultWeightUnit targetWorkoutsPerWeek warmupPercentages warmupStrategy } }";
+        let res = run(&state, Some(1), q, json!({"i": {"defaultWeightUnit": "LBS", "warmupPercentages": [50, 75]}})).await;
+        assert!(res["errors"].is_null(), "{res}");
+        let after = &res["data"]["updatePreferences"];
+        assert_eq!(after["defaultWeightUnit"], "LBS");
+        assert_eq!(after["warmupPercentages"], json!([50, 75]));
+        assert_eq!(after["targetWorkoutsPerWeek"], before["data"]["preferences"]["targetWorkoutsPerWeek"]);
+        let bad = run(&state, Some(1), q, json!({"i": {"defaultWeightUnit": "KG", "targetWorkoutsPerWeek": 30.0, "warmupStrategy": "yolo"}})).await;
+        assert_eq!(code(&bad), "BAD_USER_INPUT");
+        let message = bad["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("targetWorkoutsPerWeek") && message.contains("warmupStrategy"), "{message}");
+        let unchanged = run(&state, Some(1), "{ preferences { defaultWeightUnit } }", json!({})).await;
+        assert_eq!(unchanged["data"]["preferences"]["defaultWeightUnit"], "LBS", "a rejected update changed something");
+    }
+
     async fn templates_are_created_once_and_updated_in_place(t: &TestDb) {
         let state = state(t).await;
         let create = r#"mutation { createTemplate(name: " Push ", dedupeKey: "d-1", exercises: ["Bench Press", "OHP"]) { id name } }"#;

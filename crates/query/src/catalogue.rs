@@ -47,6 +47,7 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             vec![user.into(), day(1), day(10), day(25)],
         ),
         entry("progress.user_today", progress::USER_TIMEZONE.to_owned(), vec![user.into()]),
+        entry("preferences.get", crate::preferences::SELECT.to_owned(), vec![user.into()]),
         entry(
             "resolution.name_map (original)",
             resolution::RESOLVE_ONE.to_owned(),

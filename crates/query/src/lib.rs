@@ -13,6 +13,7 @@ mod error;
 pub mod exercises;
 mod flags;
 mod owned;
+pub mod preferences;
 pub mod progress;
 pub mod reads;
 pub mod resolution;
