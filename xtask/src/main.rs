@@ -2,6 +2,8 @@
 //! stays a few-second build.
 //!
 //! - `cargo xtask seed [ARGS]`: build `datagen` in release mode and seed (see `datagen seed --help`).
+//! - `cargo xtask serve [ARGS]`: the main job: seed demo data into the embedded database if it has
+//!   none yet, then run `swole-gateway --dev` (see `swole-gateway --help` for ARGS).
 //! - `cargo xtask indexes [ARGS]`: the index report of a live database (see `dbtool indexes --help`).
 //! - `cargo xtask tidy`: check the repository's invariants (also run by `cargo test`).
 
@@ -16,9 +18,10 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let res = match task.as_deref() {
         Some("seed") => seed(&rest),
+        Some("serve") => serve(&rest),
         Some("indexes") => indexes(&rest),
         Some("tidy") => tidy::run(),
-        _ => Err(anyhow::anyhow!("usage: cargo xtask <seed|indexes|tidy> [ARGS]")),
+        _ => Err(anyhow::anyhow!("usage: cargo xtask <serve|seed|indexes|tidy> [ARGS]")),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,6 +61,24 @@ fn cargo() -> Command {
         }
     }
     cmd
+}
+
+/// The embedded database `serve` uses when no URL is configured.
+const EMBEDDED_DB: &str = "data/swole.db";
+
+/// Seeds a small demo (20 lifters, 26 weeks ending today) into the embedded database the first
+/// time, then runs the gateway in development mode (it prints its URL and a token for user 1).
+fn serve(args: &[String]) -> anyhow::Result<()> {
+    let configured = std::env::var_os("SWOLE_DATABASE_URL").is_some() || args.iter().any(|a| a.starts_with("--database-url"));
+    if !configured && !project_root().join(EMBEDDED_DB).exists() {
+        eprintln!("seeding demo data into {EMBEDDED_DB} (first run only)");
+        seed(&["--users".to_owned(), "20".to_owned(), "--weeks".to_owned(), "26".to_owned()])?;
+    }
+    let status = cargo()
+        .args(["run", "--quiet", "--release", "--locked", "--package", "gateway", "--bin", "swole-gateway", "--", "--dev"])
+        .args(args)
+        .status()?;
+    if status.success() { Ok(()) } else { Err(anyhow::anyhow!("swole-gateway stopped ({status})")) }
 }
 
 /// The index report reads plans and sizes only: the debug build is enough.
