@@ -69,13 +69,25 @@ const EMBEDDED_DB: &str = "data/swole.db";
 /// Seeds a small demo (20 lifters, 26 weeks ending today) into the embedded database the first
 /// time, then runs the gateway in development mode (it prints its URL and a token for user 1).
 fn serve(args: &[String]) -> anyhow::Result<()> {
-    let configured = std::env::var_os("SWOLE_DATABASE_URL").is_some() || args.iter().any(|a| a.starts_with("--database-url"));
+    let configured = std::env::var_os("SWOLE_DATABASE_URL").is_some()
+        || args.iter().any(|a| a.starts_with("--database-url"));
     if !configured && !project_root().join(EMBEDDED_DB).exists() {
         eprintln!("seeding demo data into {EMBEDDED_DB} (first run only)");
         seed(&["--users".to_owned(), "20".to_owned(), "--weeks".to_owned(), "26".to_owned()])?;
     }
     let status = cargo()
-        .args(["run", "--quiet", "--release", "--locked", "--package", "gateway", "--bin", "swole-gateway", "--", "--dev"])
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--locked",
+            "--package",
+            "gateway",
+            "--bin",
+            "swole-gateway",
+            "--",
+            "--dev",
+        ])
         .args(args)
         .status()?;
     if status.success() { Ok(()) } else { Err(anyhow::anyhow!("swole-gateway stopped ({status})")) }
