@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("migration", &[]),
     ("datagen", &["domain", "entity", "db", "migration"]),
     ("test-support", &["db", "migration"]),
-    ("bench", &["domain", "entity", "db", "datagen", "migration", "query"]),
+    ("bench", &["domain", "entity", "db", "datagen", "migration", "query", "gateway"]),
     ("query", &["domain", "entity", "db"]),
     ("dbtool", &["db", "query"]),
     ("gateway", &["query", "db", "migration", "domain"]),
