@@ -3,12 +3,14 @@
 //! million-set-line seed (`SWOLE_BENCH_PHASE1`, default `data/bench1.db`; see BENCHMARKS.md).
 //! Prints p50/p95/p99 of 2,000 calls each and the overhead ratio.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::Request;
 use chrono::Utc;
+use common::timed;
 use db::{DbConfig, ParamLimit};
 use gateway::{AppState, Auth, Limits, app};
 use hdrhistogram::Histogram;
@@ -18,26 +20,6 @@ use query::{Db, Flags, UserId};
 use tower::ServiceExt;
 
 const USER: i64 = 64;
-
-fn timed(
-    runtime: &tokio::runtime::Runtime,
-    n: usize,
-    mut call: impl AsyncFnMut(),
-) -> Histogram<u64> {
-    let mut hist = Histogram::<u64>::new(3).expect("histogram");
-    runtime.block_on(async {
-        for _ in 0..n / 10 {
-            call().await;
-        }
-        for _ in 0..n {
-            let started = Instant::now();
-            call().await;
-            hist.record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX).max(1))
-                .expect("in range");
-        }
-    });
-    hist
-}
 
 fn main() {
     let runtime =

@@ -6,10 +6,12 @@
 //! `data/bench1.db`). Besides criterion's report it prints p50/p95/p99 of each path from 2,000
 //! timed calls and the ratios original/optimized.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use chrono::NaiveDate;
+use common::timed;
 use criterion::Criterion;
 use db::{DbConfig, ParamLimit};
 use hdrhistogram::Histogram;
@@ -87,27 +89,6 @@ async fn fixture() -> Fixture {
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).expect("valid date")
-}
-
-/// Times `n` calls and returns the latency histogram in microseconds.
-fn timed(
-    runtime: &tokio::runtime::Runtime,
-    n: usize,
-    mut call: impl AsyncFnMut(),
-) -> Histogram<u64> {
-    let mut hist = Histogram::<u64>::new(3).expect("histogram");
-    runtime.block_on(async {
-        for _ in 0..n / 10 {
-            call().await; // warm-up
-        }
-        for _ in 0..n {
-            let started = Instant::now();
-            call().await;
-            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            hist.record(micros.max(1)).expect("in range");
-        }
-    });
-    hist
 }
 
 fn report(what: &str, original: &Histogram<u64>, optimized: &Histogram<u64>) {
