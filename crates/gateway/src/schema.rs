@@ -93,6 +93,20 @@ impl From<WeightUnit> for Unit {
     }
 }
 
+/// The unit to answer in and the user's local "today", from one read of the user's row.
+async fn unit_and_today(
+    ctx: &Context<'_>,
+    db: &Db,
+    user: UserId,
+    requested: Option<WeightUnit>,
+) -> Result<(Unit, NaiveDate)> {
+    let viewer = reads::viewer(db, user).await.map_err(|e| to_client(ctx, &e))?;
+    let unit = requested
+        .map_or_else(|| viewer.default_weight_unit.parse().unwrap_or(Unit::Kg), Into::into);
+    let zone: domain::UserTimeZone = viewer.timezone.parse().unwrap_or(domain::UserTimeZone::UTC);
+    Ok((unit, domain::local_date(Utc::now(), zone)))
+}
+
 /// The unit to answer in: the requested one, else the user's preferred one.
 async fn answer_unit(
     ctx: &Context<'_>,
@@ -339,9 +353,7 @@ impl QueryRoot {
         unit: Option<WeightUnit>,
     ) -> Result<Dashboard> {
         let (user, db) = caller(ctx)?;
-        let unit_used = answer_unit(ctx, db, user, unit).await?;
-        let today =
-            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let (unit_used, today) = unit_and_today(ctx, db, user, unit).await?;
         let it = progress::dashboard(db, user, range.into(), today)
             .await
             .map_err(|e| to_client(ctx, &e))?;
@@ -520,9 +532,7 @@ impl QueryRoot {
         unit: Option<WeightUnit>,
     ) -> Result<Vec<ProgressPoint>> {
         let (user, db) = caller(ctx)?;
-        let unit = answer_unit(ctx, db, user, unit).await?;
-        let today =
-            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
         let from = today - chrono::Duration::days(Range::from(range).days() - 1);
         let points = analytics::strength_progression(db, user, &exercise_name, from, today)
             .await
@@ -547,9 +557,7 @@ impl QueryRoot {
         unit: Option<WeightUnit>,
     ) -> Result<Vec<TopExercise>> {
         let (user, db) = caller(ctx)?;
-        let unit = answer_unit(ctx, db, user, unit).await?;
-        let today =
-            progress::user_today(db, user, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
+        let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
         let from = today - chrono::Duration::days(Range::from(range).days() - 1);
         let list = analytics::top_exercises(db, user, from, today, first)
             .await
