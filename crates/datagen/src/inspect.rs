@@ -14,38 +14,28 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, ModelTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+    QueryFilter, QueryOrder, QuerySelect, Value,
 };
 use sha2::{Digest, Sha256};
 
 /// Rows read per round trip while hashing.
 const PAGE: u64 = 20_000;
 
-/// Row counts per table, in foreign-key order.
+/// Row counts per table, in foreign-key order (`crate::TABLES`, then the phase-1 cache if present).
 pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    let mut res = vec![
-        (user::Entity.table_name(), user::Entity::find().count(db).await?),
-        (user_preference::Entity.table_name(), user_preference::Entity::find().count(db).await?),
-        (workout_template::Entity.table_name(), workout_template::Entity::find().count(db).await?),
-        (
-            template_exercise::Entity.table_name(),
-            template_exercise::Entity::find().count(db).await?,
-        ),
-        (master_exercise::Entity.table_name(), master_exercise::Entity::find().count(db).await?),
-        (exercise_link::Entity.table_name(), exercise_link::Entity::find().count(db).await?),
-        (workout_session::Entity.table_name(), workout_session::Entity::find().count(db).await?),
-        (session_exercise::Entity.table_name(), session_exercise::Entity::find().count(db).await?),
-        (whoop_cycle::Entity.table_name(), whoop_cycle::Entity::find().count(db).await?),
-        (whoop_sleep::Entity.table_name(), whoop_sleep::Entity::find().count(db).await?),
-        (whoop_recovery::Entity.table_name(), whoop_recovery::Entity::find().count(db).await?),
-        (whoop_workout::Entity.table_name(), whoop_workout::Entity::find().count(db).await?),
-        (webhook_event::Entity.table_name(), webhook_event::Entity::find().count(db).await?),
-    ];
-    if table_exists(db, exercise_resolution_cache::Entity.table_name()).await? {
-        res.push((
-            exercise_resolution_cache::Entity.table_name(),
-            exercise_resolution_cache::Entity::find().count(db).await?,
-        ));
+    let cache = exercise_resolution_cache::Entity.table_name();
+    let mut tables: Vec<&'static str> = crate::TABLES.to_vec();
+    if table_exists(db, cache).await? {
+        tables.push(cache);
+    }
+    let mut res = Vec::with_capacity(tables.len());
+    for table in tables {
+        let sql = format!("SELECT COUNT(*) AS n FROM \"{table}\"");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .await?;
+        let n = row.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
+        res.push((table, u64::try_from(n).unwrap_or(0)));
     }
     Ok(res)
 }
