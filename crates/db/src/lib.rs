@@ -14,4 +14,4 @@ pub mod metered;
 pub use bulk::{BulkError, insert_chunked, insert_statements, rows_per_statement};
 pub use config::{Backend, DEFAULT_SQLITE_URL, DbConfig, DbUrlError, ParamLimit};
 pub use connect::{ConnectError, connect};
-pub use metered::{Meter, Metered};
+pub use metered::{Meter, Metered, StatementCounter, meter_connection};
