@@ -66,15 +66,20 @@ impl AppState {
         Self { schema, db, auth, limits, next_request: Arc::new(AtomicU64::new(1)) }
     }
 
+    /// A fresh id for a request, echoed in every error so a client report can be found in logs.
+    pub fn next_request_id(&self) -> String {
+        format!("req-{:08x}", self.next_request.fetch_add(1, Ordering::Relaxed))
+    }
+
     /// Executes a request for `viewer` and gives every error a stable `extensions.code`: errors the
     /// resolvers raised already carry one; the rest come from parsing and validation, before any
     /// resolver ran: `LIMIT_EXCEEDED` for depth, complexity and recursion limits, else
     /// `BAD_USER_INPUT`.
     pub async fn execute(&self, batch: BatchRequest, viewer: Option<UserId>) -> BatchResponse {
-        let request_id = format!("req-{:08x}", self.next_request.fetch_add(1, Ordering::Relaxed));
+        let request_id = self.next_request_id();
         let mut batch = batch.data(RequestId(request_id.clone()));
         if let Some(user) = viewer {
-            batch = batch.data(Viewer(user));
+            batch = crate::loaders::install(batch.data(Viewer(user)), &self.db, user);
         }
         let mut res = self.schema.execute_batch(batch).await;
         let responses: Vec<&mut async_graphql::Response> = match &mut res {
@@ -139,7 +144,7 @@ async fn graphql(
     let n_operations = batch.iter().count();
     if n_operations > state.limits.max_batch {
         let message = format!("at most {} operations per request", state.limits.max_batch);
-        return limit_exceeded(&message, "-");
+        return limit_exceeded(&message, &state.next_request_id());
     }
     let viewer =
         state.auth.verify(headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())).ok();

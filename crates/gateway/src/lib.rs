@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod loaders;
 pub mod schema;
 
 pub use auth::Auth;

@@ -5,8 +5,11 @@
 //! user's ids answer `NOT_FOUND` exactly like ids that do not exist.
 
 use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use std::sync::Arc;
+
 use async_graphql::{
-    Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject,
+    ComplexObject, Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema,
+    SimpleObject,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::WeightUnit as Unit;
@@ -15,6 +18,7 @@ use query::{Db, UserId, analytics, exercises, preferences, reads, templates, wor
 
 use crate::error::{client_error, to_client};
 use crate::http::Limits;
+use crate::loaders::{Batched, LinkedMasters, LoaderOf, TemplateLines, WorkoutSets};
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -45,6 +49,15 @@ fn caller<'a>(ctx: &Context<'a>) -> Result<(UserId, &'a Db)> {
     Ok((viewer.0, db))
 }
 
+/// The rows `B` holds for `parent`, batched with every other parent the request asks about.
+async fn children_of<B: Batched>(ctx: &Context<'_>, parent: i64) -> Result<Arc<[B::Row]>> {
+    caller(ctx)?;
+    let loader =
+        ctx.data::<LoaderOf<B>>().map_err(|_| client_error(ctx, "INTERNAL", "internal error"))?;
+    let rows = loader.load_one(parent).await.map_err(|e| to_client(ctx, &e))?;
+    Ok(rows.unwrap_or_else(|| Arc::from([])))
+}
+
 fn decode_cursor<T: serde::de::DeserializeOwned + serde::Serialize>(
     ctx: &Context<'_>,
     cursor: &str,
@@ -52,6 +65,25 @@ fn decode_cursor<T: serde::de::DeserializeOwned + serde::Serialize>(
     use async_graphql::connection::CursorType;
     OpaqueCursor::<T>::decode_cursor(cursor)
         .map_err(|_| client_error(ctx, "BAD_USER_INPUT", "after: not a cursor from this list"))
+}
+
+/// A connection page from `rows` fetched with `limit + 1` (the extra row tells a next page exists).
+fn page<R, C, N>(
+    mut rows: Vec<R>,
+    limit: u64,
+    has_previous: bool,
+    cursor: impl Fn(&R) -> C,
+    node: impl Fn(R) -> N,
+) -> Connection<C, N>
+where
+    C: async_graphql::connection::CursorType + Send + Sync,
+    N: async_graphql::OutputType,
+{
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let mut res = Connection::new(has_previous, has_next);
+    res.edges.extend(rows.into_iter().map(|row| Edge::new(cursor(&row), node(row))));
+    res
 }
 
 fn parse_id(ctx: &Context<'_>, field: &str, id: &ID) -> Result<i64> {
@@ -170,6 +202,7 @@ fn totals(it: &progress::PeriodTotals, unit: Unit) -> PeriodTotals {
 }
 
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 #[expect(
     clippy::struct_field_names,
     reason = "the GraphQL field is workoutDate, as the original API named it"
@@ -179,6 +212,8 @@ pub struct Workout {
     template_id: Option<ID>,
     workout_date: DateTime<Utc>,
     local_date: NaiveDate,
+    #[graphql(skip)]
+    key: i64,
 }
 
 impl From<reads::WorkoutView> for Workout {
@@ -188,14 +223,83 @@ impl From<reads::WorkoutView> for Workout {
             template_id: it.template_id.map(ID::from),
             workout_date: it.workout_date,
             local_date: it.local_date,
+            key: it.id,
         }
     }
 }
 
+#[ComplexObject]
+impl Workout {
+    /// The workout's exercises in the order they were logged, each with its set lines.
+    async fn exercises(&self, ctx: &Context<'_>) -> Result<Vec<WorkoutExercise>> {
+        let lines = children_of::<WorkoutSets>(ctx, self.key).await?;
+        let mut res: Vec<WorkoutExercise> = Vec::new();
+        for line in lines.iter() {
+            let same = res.last().is_some_and(|last| {
+                line.set_order > 0
+                    && last.template_exercise_key == line.template_exercise_id
+                    && last.exercise_name == line.exercise_name
+            });
+            if !same {
+                res.push(WorkoutExercise {
+                    template_exercise_id: line.template_exercise_id.map(ID::from),
+                    exercise_name: line.exercise_name.clone(),
+                    resolved_name: line.resolved_exercise_name.clone(),
+                    sets: Vec::new(),
+                    template_exercise_key: line.template_exercise_id,
+                });
+            }
+            if let Some(last) = res.last_mut() {
+                last.sets.push(SetLine::from(line));
+            }
+        }
+        Ok(res)
+    }
+}
+
+/// One exercise of a workout: its name as logged, the name it resolves to, and its set lines.
 #[derive(Debug, SimpleObject)]
+pub struct WorkoutExercise {
+    template_exercise_id: Option<ID>,
+    exercise_name: String,
+    /// The linked master exercise's name, else the exercise's own: what progress is grouped by.
+    resolved_name: String,
+    sets: Vec<SetLine>,
+    #[graphql(skip)]
+    template_exercise_key: Option<i64>,
+}
+
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct Template {
     id: ID,
     name: String,
+    #[graphql(skip)]
+    key: i64,
+}
+
+impl From<reads::TemplateView> for Template {
+    fn from(it: reads::TemplateView) -> Self {
+        Self { id: it.id.into(), name: it.name, key: it.id }
+    }
+}
+
+#[ComplexObject]
+impl Template {
+    /// The template's exercise lines, in order.
+    async fn exercises(&self, ctx: &Context<'_>) -> Result<Vec<TemplateExercise>> {
+        let lines = children_of::<TemplateLines>(ctx, self.key).await?;
+        Ok(lines
+            .iter()
+            .map(|l| TemplateExercise {
+                id: l.id.into(),
+                exercise_name: l.exercise_name.clone(),
+                order_index: l.order_index,
+                linking_rejected: l.linking_rejected,
+                key: l.id,
+            })
+            .collect())
+    }
 }
 
 #[derive(Debug, SimpleObject)]
@@ -215,30 +319,76 @@ pub struct PersonalRecord {
 }
 
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct TemplateExercise {
     id: ID,
     exercise_name: String,
     order_index: i32,
     linking_rejected: bool,
+    #[graphql(skip)]
+    key: i64,
 }
 
-#[derive(Debug, SimpleObject)]
-pub struct TemplateDetail {
-    id: ID,
-    name: String,
-    exercises: Vec<TemplateExercise>,
+#[ComplexObject]
+impl TemplateExercise {
+    /// The master exercise this line is linked to, if any.
+    async fn master(&self, ctx: &Context<'_>) -> Result<Option<MasterExercise>> {
+        let masters = children_of::<LinkedMasters>(ctx, self.key).await?;
+        Ok(masters.first().map(|m| MasterExercise {
+            id: m.id.into(),
+            name: m.name.clone(),
+            muscle_group: m.muscle_group.clone(),
+        }))
+    }
 }
 
+/// One set line: `weight` as the user typed it, in `unit`; `weightKg` and `oneRmKg` canonical.
 #[derive(Debug, SimpleObject)]
 pub struct SetLine {
-    session_id: ID,
+    id: ID,
+    workout_id: ID,
     set_order: i32,
-    set_type: String,
+    set_type: SetType,
     weight: Option<f64>,
     unit: WeightUnit,
+    weight_kg: Option<f64>,
     reps: Option<i32>,
     sets: i32,
     rpe: Option<f64>,
+    /// Estimated one-rep max in kg (none for warm-ups and for reps outside 1..=30).
+    one_rm_kg: Option<f64>,
+}
+
+impl From<&reads::SetView> for SetLine {
+    fn from(it: &reads::SetView) -> Self {
+        Self {
+            id: it.id.into(),
+            workout_id: it.session_id.into(),
+            set_order: it.set_order,
+            set_type: match it.set_type.parse() {
+                Ok(domain::SetType::Warmup) => SetType::Warmup,
+                Ok(domain::SetType::Drop) => SetType::Drop,
+                Ok(domain::SetType::Failure) => SetType::Failure,
+                _ => SetType::Working,
+            },
+            weight: it.weight,
+            unit: if it.unit == Unit::Lbs.as_str() { WeightUnit::Lbs } else { WeightUnit::Kg },
+            weight_kg: it.weight_kg,
+            reps: it.reps,
+            sets: it.sets,
+            rpe: it.rpe,
+            one_rm_kg: it.one_rm_estimate,
+        }
+    }
+}
+
+/// The latest workout of an exercise: the exercise's set lines in it and the heaviest of them.
+#[derive(Debug, SimpleObject)]
+pub struct LastExerciseData {
+    workout: Workout,
+    sets: Vec<SetLine>,
+    /// The heaviest counted set (by weight, then reps); warm-ups never count.
+    best_set: Option<SetLine>,
 }
 
 #[derive(Debug, SimpleObject)]
@@ -395,16 +545,15 @@ impl QueryRoot {
             }
         };
         let limit = u64::try_from(first).unwrap_or(20);
-        let mut rows =
+        let rows =
             reads::workouts_page(db, user, key, limit + 1).await.map_err(|e| to_client(ctx, &e))?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let mut res = Connection::new(key.is_some(), has_next);
-        res.edges.extend(rows.into_iter().map(|w| {
-            let cursor = OpaqueCursor((w.workout_date.timestamp_millis(), w.id));
-            Edge::new(cursor, Workout::from(w))
-        }));
-        Ok(res)
+        Ok(page(
+            rows,
+            limit,
+            key.is_some(),
+            |w| OpaqueCursor((w.workout_date.timestamp_millis(), w.id)),
+            Workout::from,
+        ))
     }
 
     /// One of the user's workouts.
@@ -414,11 +563,27 @@ impl QueryRoot {
         Ok(reads::workout(db, user, id).await.map_err(|e| to_client(ctx, &e))?.into())
     }
 
-    /// The user's templates.
-    async fn templates(&self, ctx: &Context<'_>) -> Result<Vec<Template>> {
+    /// The user's templates whose name contains `search` (any case), by name, a page at a time.
+    #[graphql(
+        complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
+    )]
+    async fn templates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] search: String,
+        #[graphql(default = 50, validator(minimum = 1, maximum = 100))] first: i32,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<(String, i64)>, Template>> {
         let (user, db) = caller(ctx)?;
-        let list = reads::templates(db, user).await.map_err(|e| to_client(ctx, &e))?;
-        Ok(list.into_iter().map(|t| Template { id: t.id.into(), name: t.name }).collect())
+        let key = after
+            .map(|cursor| decode_cursor::<(String, i64)>(ctx, &cursor).map(|it| it.0))
+            .transpose()?;
+        let limit = u64::try_from(first).unwrap_or(50);
+        let had_key = key.is_some();
+        let rows = reads::templates_page(db, user, &search, key, limit + 1)
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(page(rows, limit, had_key, |t| OpaqueCursor((t.name.clone(), t.id)), Template::from))
     }
 
     /// The user's master exercises whose name contains `search`, by name, a page at a time.
@@ -438,72 +603,51 @@ impl QueryRoot {
             .transpose()?;
         let limit = u64::try_from(first).unwrap_or(50);
         let had_key = key.is_some();
-        let mut rows = reads::master_exercises_page(db, user, &search, key, limit + 1)
+        let rows = reads::master_exercises_page(db, user, &search, key, limit + 1)
             .await
             .map_err(|e| to_client(ctx, &e))?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let mut res = Connection::new(had_key, has_next);
-        res.edges.extend(rows.into_iter().map(|m| {
-            let cursor = OpaqueCursor((m.normalized_name.clone(), m.id));
-            Edge::new(
-                cursor,
-                MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group },
-            )
-        }));
-        Ok(res)
+        Ok(page(
+            rows,
+            limit,
+            had_key,
+            |m| OpaqueCursor((m.normalized_name.clone(), m.id)),
+            |m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group },
+        ))
     }
 
-    /// One of the user's templates with its exercise lines.
-    async fn template(&self, ctx: &Context<'_>, id: ID) -> Result<TemplateDetail> {
+    /// One of the user's templates.
+    async fn template(&self, ctx: &Context<'_>, id: ID) -> Result<Template> {
         let (user, db) = caller(ctx)?;
         let id = parse_id(ctx, "id", &id)?;
-        let template = reads::templates(db, user)
-            .await
-            .map_err(|e| to_client(ctx, &e))?
-            .into_iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| client_error(ctx, "NOT_FOUND", format!("template {id} not found")))?;
-        let lines =
-            reads::template_exercises(db, user, id).await.map_err(|e| to_client(ctx, &e))?;
-        Ok(TemplateDetail {
-            id: template.id.into(),
-            name: template.name,
-            exercises: lines
-                .into_iter()
-                .map(|l| TemplateExercise {
-                    id: l.id.into(),
-                    exercise_name: l.exercise_name,
-                    order_index: l.order_index,
-                    linking_rejected: l.linking_rejected,
-                })
-                .collect(),
-        })
+        Ok(reads::template(db, user, id).await.map_err(|e| to_client(ctx, &e))?.into())
     }
 
-    /// The set lines of the user's latest session of an exercise (by resolved name).
+    /// The user's latest workout of an exercise (other than `excludeWorkoutId`, the one being
+    /// logged) with that exercise's set lines; null when never trained. With `templateExerciseId`
+    /// the exercise is what that line resolves to, so every line linked to the same master counts.
     async fn last_exercise_data(
         &self,
         ctx: &Context<'_>,
         exercise_name: String,
-    ) -> Result<Vec<SetLine>> {
+        template_exercise_id: Option<ID>,
+        exclude_workout_id: Option<ID>,
+    ) -> Result<Option<LastExerciseData>> {
         let (user, db) = caller(ctx)?;
-        let lines = reads::last_exercise_data(db, user, &exercise_name)
+        let te =
+            template_exercise_id.map(|id| parse_id(ctx, "templateExerciseId", &id)).transpose()?;
+        let exclude =
+            exclude_workout_id.map(|id| parse_id(ctx, "excludeWorkoutId", &id)).transpose()?;
+        let Some(last) = reads::last_exercise_data(db, user, &exercise_name, te, exclude)
             .await
-            .map_err(|e| to_client(ctx, &e))?;
-        Ok(lines
-            .into_iter()
-            .map(|l| SetLine {
-                session_id: l.session_id.into(),
-                set_order: l.set_order,
-                set_type: l.set_type,
-                weight: l.weight,
-                unit: if l.unit == "lbs" { WeightUnit::Lbs } else { WeightUnit::Kg },
-                reps: l.reps,
-                sets: l.sets,
-                rpe: l.rpe,
-            })
-            .collect())
+            .map_err(|e| to_client(ctx, &e))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(LastExerciseData {
+            best_set: last.best_set().map(SetLine::from),
+            sets: last.sets.iter().map(SetLine::from).collect(),
+            workout: last.workout.into(),
+        }))
     }
 
     /// Master exercises that unlinked template exercises probably mean.
@@ -811,12 +955,7 @@ impl MutationRoot {
         let id = templates::create(db, user, &name, dedupe_key.as_deref(), &exercises, Utc::now())
             .await
             .map_err(|e| to_client(ctx, &e))?;
-        let template = reads::templates(db, user)
-            .await
-            .map_err(|e| to_client(ctx, &e))?
-            .into_iter()
-            .find(|t| t.id == id);
-        Ok(Template { id: id.into(), name: template.map_or(name, |t| t.name) })
+        Ok(reads::template(db, user, id).await.map_err(|e| to_client(ctx, &e))?.into())
     }
 
     /// Renames a template and sets its lines; kept lines keep their ids, links and history.

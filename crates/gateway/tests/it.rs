@@ -16,15 +16,22 @@ use serde_json::{Value, json};
 use test_support::{TestDb, backend_tests};
 use tower::ServiceExt;
 
-async fn state(t: &TestDb) -> AppState {
+async fn seed(t: &TestDb) {
     // History up to yesterday, so "today"-relative ranges have data whatever the user's zone.
     let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
     let config = SeedConfig::new(2, 6, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
     datagen::write::prepare(&t.db, &config, false).await.unwrap();
     datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
-    let db =
-        Db::new(t.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+}
+
+fn state_on(conn: sea_orm::DatabaseConnection, limit: ParamLimit) -> AppState {
+    let db = Db::new(conn, migration::LATEST_PHASE, limit, Flags::OPTIMIZED).unwrap();
     AppState::new(db, Auth::new(b"test-secret"), Limits::DEFAULT)
+}
+
+async fn state(t: &TestDb) -> AppState {
+    seed(t).await;
+    state_on(t.db.clone(), ParamLimit::D1)
 }
 
 async fn run(state: &AppState, user: Option<i64>, query: &str, variables: Value) -> Value {
@@ -48,7 +55,7 @@ backend_tests! {
         let q = format!(
             r#"{{ template(id: "{template}") {{ name exercises {{ id exerciseName }} }}
                  topExercises(range: MONTH, first: 3) {{ name sessionCount volume lastDate }}
-                 recentWorkouts(first: 2) {{ edges {{ node {{ id localDate }} }} }} templates {{ id }} masterExercises {{ edges {{ node {{ id name }} }} }}
+                 recentWorkouts(first: 2) {{ edges {{ node {{ id localDate }} }} }} templates {{ edges {{ node {{ id }} }} }} masterExercises {{ edges {{ node {{ id name }} }} }}
                  linkingSuggestions {{ templateExerciseId masterName score }}
                  consistencyStats(range: MONTH) {{ workoutDays consistencyScore currentWeekStreak }} }}"#
         );
@@ -59,9 +66,14 @@ backend_tests! {
         let top = data["topExercises"].as_array().unwrap();
         assert!(!top.is_empty() && top.len() <= 3, "{top:?}");
         let name = top[0]["name"].as_str().unwrap();
-        let more = run(&state, Some(me), "query($n: String!) { lastExerciseData(exerciseName: $n) { setOrder weight unit } strengthProgression(exerciseName: $n, range: MONTH) { localDate maxOneRm } }", json!({"n": name})).await;
+        let more = run(&state, Some(me), "query($n: String!) { lastExerciseData(exerciseName: $n) { workout { id } sets { setOrder weight unit } bestSet { weightKg } } strengthProgression(exerciseName: $n, range: MONTH) { localDate maxOneRm } }", json!({"n": name})).await;
         assert!(more["errors"].is_null(), "{more}");
-        assert!(!more["data"]["lastExerciseData"].as_array().unwrap().is_empty());
+        let last = &more["data"]["lastExerciseData"];
+        assert!(!last["sets"].as_array().unwrap().is_empty(), "{last}");
+        let excluded = run(&state, Some(me), "query($n: String!, $w: ID) { lastExerciseData(exerciseName: $n, excludeWorkoutId: $w) { workout { id } } }", json!({"n": name, "w": last["workout"]["id"]})).await;
+        assert_ne!(excluded["data"]["lastExerciseData"]["workout"]["id"], last["workout"]["id"], "{excluded}");
+        let never = run(&state, Some(me), r#"{ lastExerciseData(exerciseName: "Underwater Basket Weaving") { workout { id } } }"#, json!({})).await;
+        assert_eq!(never["data"]["lastExerciseData"], Value::Null, "{never}");
         assert!(!more["data"]["strengthProgression"].as_array().unwrap().is_empty());
         assert!(data["consistencyStats"]["workoutDays"].as_i64().unwrap() > 0);
         // The same template id asked by the other user is NOT_FOUND.
@@ -207,6 +219,7 @@ backend_tests! {
             format!(r#"mutation {{ startWorkout(templateId: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ updateSets(updates: [{{id: "{other_set}", weight: 1.0, unit: KG, reps: 1}}]) }}"#),
             format!(r#"{{ workout(id: "{other_workout}") {{ id }} }}"#),
+            format!(r#"{{ lastExerciseData(exerciseName: "Squat", templateExerciseId: "{other_te}") {{ workout {{ id }} }} }}"#),
             format!(r#"mutation {{ deleteWorkout(id: "{other_workout}") }}"#),
             format!(r#"mutation {{ linkExercise(templateExerciseId: "{other_te}", masterExerciseId: "{own_master}") }}"#),
             format!(r#"mutation {{ unlinkExercise(templateExerciseId: "{other_te}") }}"#),
@@ -235,6 +248,209 @@ backend_tests! {
         assert_eq!(code(&res), "INTERNAL", "{res}");
         assert_eq!(res["errors"][0]["message"], "internal error");
         assert!(!res.to_string().contains("exercise_links"), "{res}");
+    }
+}
+
+/// Statements each query costs, counted at the connection (the table in BENCHMARKS.md; run with
+/// `--nocapture` to print it). A nested list costs one statement per level whatever the page size,
+/// and one more per parameter-limit chunk of its parents.
+const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
+    ("viewer", "{ viewer { id email } }", 1),
+    ("preferences", "{ preferences { defaultWeightUnit } }", 1),
+    (
+        "progressDashboard",
+        "{ progressDashboard(range: MONTH) { current { totalVolume } previous { totalVolume } exercises { name volume } workoutDates } }",
+        2,
+    ),
+    (
+        "progressDashboard (unit given)",
+        "{ progressDashboard(range: YEAR, unit: KG) { current { totalVolume } } }",
+        2,
+    ),
+    (
+        "recentWorkouts (20, flat)",
+        "{ recentWorkouts(first: 20) { edges { node { id localDate } } } }",
+        1,
+    ),
+    (
+        "recentWorkouts (20) > exercises > sets",
+        "{ recentWorkouts(first: 20) { edges { node { id exercises { resolvedName sets { weight reps oneRmKg } } } } } }",
+        2,
+    ),
+    (
+        "workout(id) > exercises > sets",
+        "query($w: ID!) { workout(id: $w) { exercises { sets { weightKg } } } }",
+        2,
+    ),
+    (
+        "templates > exercises > master",
+        "{ templates { edges { node { name exercises { exerciseName master { name } } } } } }",
+        3,
+    ),
+    (
+        "template(id) > exercises > master",
+        "query($t: ID!) { template(id: $t) { exercises { master { name } } } }",
+        3,
+    ),
+    ("masterExercises", "{ masterExercises(first: 50) { edges { node { name } } } }", 1),
+    (
+        "lastExerciseData (name)",
+        "query($n: String!) { lastExerciseData(exerciseName: $n) { sets { weight } bestSet { weight } } }",
+        2,
+    ),
+    (
+        "lastExerciseData (templateExerciseId)",
+        "query($te: ID!) { lastExerciseData(exerciseName: \"\", templateExerciseId: $te) { sets { weight } } }",
+        3,
+    ),
+    ("linkingSuggestions", "{ linkingSuggestions { masterName score } }", 2),
+    (
+        "strengthProgression",
+        "query($n: String!) { strengthProgression(exerciseName: $n, range: YEAR) { maxOneRm } }",
+        2,
+    ),
+    ("topExercises", "{ topExercises(range: QUARTER, first: 10) { name volume } }", 2),
+    ("personalRecords", "{ personalRecords { exerciseName maxWeight } }", 2),
+    (
+        "personalRecords (unit given)",
+        "{ personalRecords(unit: LBS) { exerciseName maxWeight } }",
+        1,
+    ),
+    (
+        "consistencyStats",
+        "{ consistencyStats(range: MONTH) { consistencyScore currentWeekStreak } }",
+        3,
+    ),
+];
+
+backend_tests! {
+    async fn nested_lists_cost_one_statement_per_level(t: &TestDb) {
+        seed(t).await;
+        let (conn, counter) = db::meter_connection(&t.db);
+        let state = state_on(conn, ParamLimit::D1);
+        let sessions = entity::workout_session::Entity::find().all(&t.db).await.unwrap();
+        let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
+        let workout = sessions.iter().find(|w| w.user_id == 1).unwrap().id;
+        let template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+        let te = lines.iter().find(|l| l.user_id == 1 && l.template_exercise_id.is_some()).unwrap();
+        let vars = json!({"w": workout.to_string(), "t": template.to_string(), "te": te.template_exercise_id.unwrap().to_string(), "n": te.resolved_exercise_name});
+        println!("| query | statements |\n|---|---:|");
+        for (name, query, expected) in STATEMENTS_PER_REQUEST {
+            counter.reset();
+            let res = run(&state, Some(1), query, vars.clone()).await;
+            assert!(res["errors"].is_null(), "{name}: {res}");
+            let meter = counter.meter();
+            println!("| `{name}` | {} |", meter.statements);
+            assert_eq!(meter.statements, *expected, "{name}: {meter:?}");
+        }
+
+        // Under a limit of 5 parameters (the user and 4 ids), n parents take ⌈n/4⌉ statements.
+        let (conn, counter) = db::meter_connection(&t.db);
+        let tight = state_on(conn, ParamLimit::new(5).unwrap());
+        let res = run(&tight, Some(1), STATEMENTS_PER_REQUEST[5].1, json!({})).await;
+        assert!(res["errors"].is_null(), "{res}");
+        let parents = sessions.iter().filter(|w| w.user_id == 1).count().min(20);
+        assert!(parents > 4, "the fixture needs more than one chunk");
+        let meter = counter.meter();
+        assert_eq!((meter.statements, meter.max_params), (1 + parents.div_ceil(4), 5), "{meter:?}");
+    }
+
+    async fn nested_lists_hold_exactly_the_stored_rows(t: &TestDb) {
+        let state = state(t).await;
+        let q = "{ recentWorkouts(first: 20) { edges { node { id exercises { templateExerciseId exerciseName resolvedName sets { id setOrder setType weight unit weightKg reps oneRmKg } } } } } }";
+        let res = run(&state, Some(1), q, json!({})).await;
+        assert!(res["errors"].is_null(), "{res}");
+        let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
+        let mut n_workouts = 0;
+        for edge in res["data"]["recentWorkouts"]["edges"].as_array().unwrap() {
+            n_workouts += 1;
+            let id: i64 = edge["node"]["id"].as_str().unwrap().parse().unwrap();
+            let mut stored: Vec<_> = lines.iter().filter(|l| l.session_id == id).collect();
+            stored.sort_by_key(|l| l.id);
+            let mut got = Vec::new();
+            for exercise in edge["node"]["exercises"].as_array().unwrap() {
+                for set in exercise["sets"].as_array().unwrap() {
+                    let set_type = set["setType"].as_str().unwrap().to_lowercase();
+                    got.push((set["id"].as_str().unwrap().parse::<i64>().unwrap(), exercise["resolvedName"].as_str().unwrap().to_owned(), set["setOrder"].as_i64().unwrap(), set_type, set["weightKg"].as_f64()));
+                }
+                assert_eq!(exercise["sets"][0]["setOrder"], 0, "an exercise starts at its first set");
+            }
+            let expected: Vec<_> = stored.iter().map(|l| (l.id, l.resolved_exercise_name.clone(), i64::from(l.set_order), l.set_type.clone(), l.weight_kg)).collect();
+            assert_eq!(got, expected, "workout {id}");
+        }
+        assert_eq!(n_workouts, entity::workout_session::Entity::find().all(&t.db).await.unwrap().iter().filter(|w| w.user_id == 1).count().min(20));
+
+        let links: std::collections::HashMap<i64, i64> = entity::exercise_link::Entity::find().all(&t.db).await.unwrap().into_iter().map(|l| (l.template_exercise_id, l.master_exercise_id)).collect();
+        let tes = entity::template_exercise::Entity::find().all(&t.db).await.unwrap();
+        let res = run(&state, Some(1), "{ templates(first: 50) { edges { node { id exercises { id master { id } } } } } }", json!({})).await;
+        assert!(res["errors"].is_null(), "{res}");
+        let mut seen = 0;
+        for edge in res["data"]["templates"]["edges"].as_array().unwrap() {
+            let id: i64 = edge["node"]["id"].as_str().unwrap().parse().unwrap();
+            let mut expected: Vec<_> = tes.iter().filter(|te| te.template_id == id).collect();
+            expected.sort_by_key(|te| (te.order_index, te.id));
+            let got = edge["node"]["exercises"].as_array().unwrap();
+            assert_eq!(got.len(), expected.len(), "template {id}");
+            for (line, te) in got.iter().zip(expected) {
+                seen += 1;
+                assert_eq!(line["id"].as_str().unwrap(), te.id.to_string());
+                let master = line["master"]["id"].as_str().map(|m| m.parse::<i64>().unwrap());
+                assert_eq!(master, links.get(&te.id).copied(), "template exercise {}", te.id);
+            }
+        }
+        assert_eq!(seen, tes.iter().filter(|te| te.user_id == 1).count());
+        let search = run(&state, Some(1), r#"{ templates(search: "zzz-no-such") { edges { node { id } } pageInfo { hasNextPage } } }"#, json!({})).await;
+        assert_eq!(search["data"]["templates"]["edges"], json!([]), "{search}");
+    }
+
+    async fn every_mutation_does_what_it_says(t: &TestDb) {
+        let state = state(t).await;
+        let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
+        let tes = entity::template_exercise::Entity::find().all(&t.db).await.unwrap();
+        let masters: Vec<_> = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().filter(|m| m.user_id == 1).collect();
+        let template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+
+        let started = run(&state, Some(1), &format!(r#"mutation {{ startWorkout(templateId: "{template}") {{ id templateId exercises {{ exerciseName }} }} }}"#), json!({})).await;
+        assert!(started["errors"].is_null(), "{started}");
+        assert_eq!(started["data"]["startWorkout"]["templateId"], template.to_string());
+        assert_eq!(started["data"]["startWorkout"]["exercises"], json!([]));
+        let new_id = started["data"]["startWorkout"]["id"].as_str().unwrap().to_owned();
+
+        let line = lines.iter().find(|l| l.user_id == 1 && l.set_type == "working" && l.reps.is_some()).unwrap();
+        let update = format!(r#"mutation {{ updateSets(updates: [{{id: "{}", weight: 100.0, unit: LBS, reps: 3}}]) }}"#, line.id);
+        assert_eq!(run(&state, Some(1), &update, json!({})).await["data"]["updateSets"], true);
+        let after = run(&state, Some(1), &format!(r#"{{ workout(id: "{}") {{ exercises {{ sets {{ id weight unit weightKg reps }} }} }} }}"#, line.session_id), json!({})).await;
+        let sets: Vec<&Value> = after["data"]["workout"]["exercises"].as_array().unwrap().iter().flat_map(|e| e["sets"].as_array().unwrap()).collect();
+        let line_id = line.id.to_string();
+        let edited = sets.iter().find(|s| s["id"] == line_id).unwrap();
+        assert_eq!((edited["weight"].as_f64(), edited["unit"].as_str(), edited["reps"].as_i64()), (Some(100.0), Some("LBS"), Some(3)));
+        assert!((edited["weightKg"].as_f64().unwrap() - 100.0 * domain::KG_PER_LB).abs() < 1e-9);
+
+        let te = tes.iter().find(|te| te.user_id == 1).unwrap().id;
+        let te_id = te.to_string();
+        let master_of = |res: Value| res["data"]["template"]["exercises"].as_array().unwrap().iter().find(|l| l["id"] == te_id).map(|l| l["master"]["id"].clone()).unwrap();
+        let template_of_te = tes.iter().find(|x| x.id == te).unwrap().template_id;
+        let read = format!(r#"{{ template(id: "{template_of_te}") {{ exercises {{ id linkingRejected master {{ id }} }} }} }}"#);
+        let link = format!(r#"mutation {{ linkExercise(templateExerciseId: "{te}", masterExerciseId: "{}") }}"#, masters[0].id);
+        assert_eq!(run(&state, Some(1), &link, json!({})).await["data"]["linkExercise"], true);
+        assert_eq!(master_of(run(&state, Some(1), &read, json!({})).await), masters[0].id.to_string());
+        let merge = format!(r#"mutation {{ mergeMasterExercises(sourceId: "{}", targetId: "{}") }}"#, masters[0].id, masters[1].id);
+        assert_eq!(run(&state, Some(1), &merge, json!({})).await["data"]["mergeMasterExercises"], true);
+        assert_eq!(master_of(run(&state, Some(1), &read, json!({})).await), masters[1].id.to_string(), "merged links follow the target");
+        assert!(entity::master_exercise::Entity::find_by_id(masters[0].id).one(&t.db).await.unwrap().is_none());
+        let unlink = format!(r#"mutation {{ unlinkExercise(templateExerciseId: "{te}") }}"#);
+        assert_eq!(run(&state, Some(1), &unlink, json!({})).await["data"]["unlinkExercise"], true);
+        assert_eq!(master_of(run(&state, Some(1), &read, json!({})).await), Value::Null);
+        let reject = format!(r#"mutation {{ rejectLinking(templateExerciseId: "{te}") }}"#);
+        assert_eq!(run(&state, Some(1), &reject, json!({})).await["data"]["rejectLinking"], true);
+        let rejected = run(&state, Some(1), &read, json!({})).await;
+        let line = rejected["data"]["template"]["exercises"].as_array().unwrap().iter().find(|l| l["id"] == te_id).unwrap().clone();
+        assert_eq!(line["linkingRejected"], true);
+
+        let delete = format!(r#"mutation {{ deleteWorkout(id: "{new_id}") }}"#);
+        assert_eq!(run(&state, Some(1), &delete, json!({})).await["data"]["deleteWorkout"], true);
+        let gone = run(&state, Some(1), &format!(r#"{{ workout(id: "{new_id}") {{ id }} }}"#), json!({})).await;
+        assert_eq!(code(&gone), "NOT_FOUND");
     }
 }
 
@@ -283,35 +499,53 @@ async fn http(state: &AppState, body: Value, token: Option<&str>) -> (StatusCode
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn http_authenticates_limits_batches_and_reports_health() {
-    let t = TestDb::sqlite().await;
-    let state = state(&t).await;
-    let token = state.auth.token_for(UserId(2), 60);
-    let (status, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&token)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"]["viewer"]["id"], "2");
-    let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some("not-a-token")).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    let expired = Auth::new(b"test-secret").token_for(UserId(2), -10);
-    let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&expired)).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    let forged = Auth::new(b"another-secret").token_for(UserId(2), 60);
-    let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&forged)).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    let batch: Vec<Value> = (0..100).map(|_| json!({"query": "{ viewer { id } }"})).collect();
-    let (_, body) = http(&state, Value::Array(batch), Some(&token)).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED", "{body}");
-    let health = app(state.clone())
-        .oneshot(HttpRequest::get("/healthz").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
-    let ready = app(state.clone())
-        .oneshot(HttpRequest::get("/readyz").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), StatusCode::OK);
+backend_tests! {
+    async fn http_authenticates_limits_batches_and_reports_health(t: &TestDb) {
+        let state = state(t).await;
+        let token = state.auth.token_for(UserId(2), 60);
+        let (status, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["viewer"]["id"], "2");
+        let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some("not-a-token")).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        let expired = Auth::new(b"test-secret").token_for(UserId(2), -10);
+        let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&expired)).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        let forged = Auth::new(b"another-secret").token_for(UserId(2), 60);
+        let (_, body) = http(&state, json!({"query": "{ viewer { id } }"}), Some(&forged)).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        let batch: Vec<Value> = (0..100).map(|_| json!({"query": "{ viewer { id } }"})).collect();
+        let (_, body) = http(&state, Value::Array(batch), Some(&token)).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED", "{body}");
+        let health = app(state.clone())
+            .oneshot(HttpRequest::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+        let ready = app(state.clone())
+            .oneshot(HttpRequest::get("/readyz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), StatusCode::OK);
+
+        // Every query of the statements table answers through HTTP too, and a mutation.
+        let sessions = entity::workout_session::Entity::find().all(&t.db).await.unwrap();
+        let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
+        let workout = sessions.iter().find(|w| w.user_id == 2).unwrap().id;
+        let template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let te = lines.iter().find(|l| l.user_id == 2 && l.template_exercise_id.is_some()).unwrap();
+        let vars = json!({"w": workout.to_string(), "t": template.to_string(), "te": te.template_exercise_id.unwrap().to_string(), "n": te.resolved_exercise_name});
+        for (name, query, _) in STATEMENTS_PER_REQUEST {
+            let (status, body) = http(&state, json!({"query": query, "variables": vars}), Some(&token)).await;
+            assert_eq!(status, StatusCode::OK, "{name}");
+            assert!(body["errors"].is_null() && !body["data"].is_null(), "{name}: {body}");
+        }
+        let save = json!({"query": "mutation($i: SaveWorkoutInput!) { saveWorkout(input: $i) { replayed workout { exercises { sets { weightKg } } } } }",
+            "variables": {"i": {"clientKey": "http-1", "workoutDate": chrono::Utc::now().to_rfc3339(),
+                "exercises": [{"exerciseName": "Row", "sets": [{"weight": 60.0, "unit": "KG", "reps": 10}]}]}}});
+        let (_, body) = http(&state, save, Some(&token)).await;
+        assert_eq!(body["data"]["saveWorkout"]["workout"]["exercises"][0]["sets"][0]["weightKg"], 60.0, "{body}");
+    }
 }
 
 /// The committed SDL is the API boundary: this test rewrites it when stale and fails, so every

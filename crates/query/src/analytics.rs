@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use domain::{Consistency, consistency, name_similarity};
 use sea_orm::{FromQueryResult, Statement, Value};
 
-use crate::progress::user_zone;
 use crate::{Db, QueryError, UserId};
 
 /// Best marks of one resolved exercise, with the first local date each was reached.
@@ -86,8 +85,9 @@ pub(crate) const WORKOUT_DAYS: &str = "SELECT DISTINCT ws.local_date AS local_da
      WHERE ws.user_id = $1 AND EXISTS (SELECT 1 FROM session_exercises se \
        WHERE se.session_id = ws.id AND se.set_type <> 'warmup') ORDER BY ws.local_date";
 
-pub(crate) const TARGET_PER_WEEK: &str =
-    "SELECT target_workouts_per_week AS target FROM user_preferences WHERE user_id = $1";
+/// No row for an unknown user; a null target for a user who never saved preferences.
+pub(crate) const TARGET_PER_WEEK: &str = "SELECT p.target_workouts_per_week AS target \
+     FROM users u LEFT JOIN user_preferences p ON p.user_id = u.id WHERE u.id = $1";
 
 pub(crate) const SUGGESTION_CANDIDATES: &str = "SELECT te.id AS id, te.exercise_name AS name FROM template_exercises te \
      WHERE te.user_id = $1 AND te.linking_rejected = $2 \
@@ -144,19 +144,20 @@ pub async fn consistency_stats(
     }
     #[derive(FromQueryResult)]
     struct Target {
-        target: f64,
+        target: Option<f64>,
     }
-    user_zone(db, user).await?; // NotFound for an unknown user
+    let target = Target::find_by_statement(stmt(db, TARGET_PER_WEEK, vec![user.0.into()]))
+        .one(&db.conn)
+        .await?
+        .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?
+        .target
+        .unwrap_or(3.0);
     let days: Vec<NaiveDate> = Day::find_by_statement(stmt(db, WORKOUT_DAYS, vec![user.0.into()]))
         .all(&db.conn)
         .await?
         .into_iter()
         .map(|it| it.local_date)
         .collect();
-    let target = Target::find_by_statement(stmt(db, TARGET_PER_WEEK, vec![user.0.into()]))
-        .one(&db.conn)
-        .await?
-        .map_or(3.0, |it| it.target);
     Ok(consistency(&days, today, period_days.max(1), target))
 }
 

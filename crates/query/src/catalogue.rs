@@ -82,6 +82,13 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             analytics::TARGET_PER_WEEK.to_owned(),
             vec![user.into()],
         ),
+        entry("workouts.sets_of (batched)", reads::sets_of_workouts_sql(4), with_user(&four)),
+        entry(
+            "templates.exercises_of (batched)",
+            reads::exercises_of_templates_sql(4),
+            with_user(&four),
+        ),
+        entry("exercises.linked_masters (batched)", reads::linked_masters_sql(4), with_user(&four)),
         entry(
             "analytics.linking_suggestions",
             analytics::SUGGESTION_CANDIDATES.to_owned(),
@@ -90,8 +97,19 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
     ];
     for (name, sql) in reads::ALL {
         let values = match *name {
-            "workouts.last_exercise_data" => vec![user.into(), "Bench Press".into()],
-            "workouts.by_id" | "templates.exercises" | "exercises.linked_to" => {
+            "workouts.last_exercise_data (session)" => {
+                vec![user.into(), "Bench Press".into(), 0i64.into()]
+            }
+            "workouts.last_exercise_data (sets)" => {
+                vec![user.into(), 1i64.into(), "Bench Press".into()]
+            }
+            "templates.page" => {
+                vec![user.into(), "%push%".into(), String::new().into(), 0i64.into(), 21i64.into()]
+            }
+            "workouts.by_id"
+            | "templates.by_id"
+            | "templates.exercises"
+            | "exercises.linked_to" => {
                 vec![user.into(), 1i64.into()]
             }
             "workouts.page" => {

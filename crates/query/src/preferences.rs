@@ -42,8 +42,11 @@ pub struct PreferencesPatch {
     pub bodyweight_kg: Option<f64>,
 }
 
-pub(crate) const SELECT: &str = "SELECT default_weight_unit, progression_type, target_workouts_per_week, warmup_strategy, \
-     warmup_sets_count, warmup_percentages, bodyweight_kg FROM user_preferences WHERE user_id = $1";
+/// The user's row joined to their preferences: no row for an unknown user, nulls for a user who
+/// never saved preferences.
+pub(crate) const SELECT: &str = "SELECT p.user_id AS saved, p.default_weight_unit, p.progression_type, \
+     p.target_workouts_per_week, p.warmup_strategy, p.warmup_sets_count, p.warmup_percentages, p.bodyweight_kg \
+     FROM users u LEFT JOIN user_preferences p ON p.user_id = u.id WHERE u.id = $1";
 
 fn parse_percentages(json: &str) -> Vec<i32> {
     json.trim()
@@ -78,16 +81,26 @@ fn view(row: Row) -> PreferencesView {
     }
 }
 
-async fn row(db: &Db, user: UserId) -> Result<Option<Row>, QueryError> {
+/// The saved preferences, or the defaults; `NotFound` for an unknown user.
+async fn row(db: &Db, user: UserId) -> Result<Row, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Saved {
+        saved: Option<i64>,
+    }
     let stmt =
         Statement::from_sql_and_values(db.conn.get_database_backend(), SELECT, [user.0.into()]);
-    Ok(Row::find_by_statement(stmt).one(&db.conn).await?)
+    let Some(found) = db.conn.query_one_raw(stmt).await? else {
+        return Err(QueryError::NotFound { entity: "user", id: user.0 });
+    };
+    if Saved::from_query_result(&found, "")?.saved.is_none() {
+        return Ok(defaults());
+    }
+    Ok(Row::from_query_result(&found, "")?)
 }
 
 /// The user's preferences, or the defaults when none were saved.
 pub async fn get(db: &Db, user: UserId) -> Result<PreferencesView, QueryError> {
-    crate::progress::user_zone(db, user).await?; // NotFound for an unknown user
-    Ok(view(row(db, user).await?.unwrap_or_else(defaults)))
+    Ok(view(row(db, user).await?))
 }
 
 fn one_of(field: &str, value: &str, allowed: &[&str], found: &mut Vec<Violation>) {
@@ -136,8 +149,7 @@ pub async fn update(
     if !found.is_empty() {
         return Err(QueryError::Invalid(ValidationError(found)));
     }
-    crate::progress::user_zone(db, user).await?;
-    let mut next = row(db, user).await?.unwrap_or_else(defaults);
+    let mut next = row(db, user).await?;
     if let Some(it) = patch.default_weight_unit {
         it.as_str().clone_into(&mut next.default_weight_unit);
     }

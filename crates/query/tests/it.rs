@@ -311,9 +311,13 @@ mod writes {
                 assert!((top.volume_load - 5.0 * 225.0 * KG_PER_LB).abs() < 1e-9);
                 assert_eq!(top.resolved_exercise_name, "Bench Press");
                 assert_eq!(stored.iter().find(|it| it.unit == "kg").unwrap().exercise_name, "Curl");
-                let last = last_exercise_data(db, UserId(1), "Bench Press").await.unwrap();
-                assert_eq!(last.len(), 2);
-                assert!(last.iter().all(|it| it.session_id == session.id));
+                let last = last_exercise_data(db, UserId(1), "Bench Press", None, None).await.unwrap().unwrap();
+                assert_eq!((last.workout.id, last.sets.len()), (session.id, 2));
+                assert!((last.best_set().unwrap().weight_kg.unwrap() - 225.0 * KG_PER_LB).abs() < 1e-9, "the warm-up is never the best set");
+                let by_line = last_exercise_data(db, UserId(1), "ignored", Some(lines[0].id), None).await.unwrap().unwrap();
+                assert_eq!(by_line, last);
+                let before = last_exercise_data(db, UserId(1), "Bench Press", None, Some(session.id)).await.unwrap();
+                assert!(before.is_none_or(|it| it.workout.id != session.id));
                 assert_eq!(workout(db, UserId(1), session.id).await.unwrap(), session);
                 assert_eq!(recent_workouts(db, UserId(1)).await.unwrap()[0].id, session.id);
 
@@ -467,6 +471,59 @@ mod analytics {
             let after = linking_suggestions(&db, UserId(1), 0.8).await.unwrap();
             assert!(after.iter().all(|s| s.template_exercise_id != link.template_exercise_id));
             assert!(linking_suggestions(&db, UserId(2), 0.8).await.unwrap().iter().all(|s| masters.iter().any(|m| m.id == s.master_exercise_id && m.user_id == 2)));
+        }
+    }
+}
+
+mod batched_reads {
+    use query::reads::{
+        exercises_of_templates, linked_masters, sets_of_workouts, template_exercises, templates,
+    };
+
+    use super::*;
+
+    backend_tests! {
+        async fn batched_reads_equal_per_parent_reads_and_fit_the_limit(t: &TestDb) {
+            let phase = seeded(&t.db, 2, 6).await;
+            let sessions = entity::workout_session::Entity::find().all(&t.db).await.unwrap();
+            let all_lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
+            let links = entity::exercise_link::Entity::find().all(&t.db).await.unwrap();
+            for limit in [11, 100] {
+                let limit = ParamLimit::new(limit).unwrap();
+                let (conn, counter) = db::meter_connection(&t.db);
+                let db = Db::new(conn, phase, limit, Flags::OPTIMIZED).unwrap();
+                // Every workout of both users, asked by user 1: only user 1's lines come back.
+                let ids: Vec<i64> = sessions.iter().map(|s| s.id).collect();
+                counter.reset();
+                let got = sets_of_workouts(&db, UserId(1), &ids).await.unwrap();
+                let meter = counter.meter();
+                assert!(meter.max_params <= limit.get(), "{meter:?}");
+                assert_eq!(meter.statements, query::in_list_chunks(&ids, 1, limit).len());
+                let mut expected: Vec<_> = all_lines.iter().filter(|l| l.user_id == 1).collect();
+                expected.sort_by_key(|l| (l.session_id, l.id));
+                assert_eq!(got.iter().map(|l| l.id).collect::<Vec<_>>(), expected.iter().map(|l| l.id).collect::<Vec<_>>());
+                assert!(got.iter().zip(&expected).all(|(a, b)| a.weight_kg == b.weight_kg && a.resolved_exercise_name == b.resolved_exercise_name));
+
+                let own = templates(&db, UserId(1)).await.unwrap();
+                let template_ids: Vec<i64> = own.iter().map(|t| t.id).collect();
+                let batched = exercises_of_templates(&db, UserId(1), &template_ids).await.unwrap();
+                let mut one_by_one = Vec::new();
+                for id in &template_ids {
+                    one_by_one.extend(template_exercises(&db, UserId(1), *id).await.unwrap());
+                }
+                one_by_one.sort_by_key(|l| (l.template_id, l.order_index, l.id));
+                assert_eq!(batched, one_by_one);
+                assert!(exercises_of_templates(&db, UserId(2), &template_ids).await.unwrap().is_empty(), "another user's templates");
+
+                let te_ids: Vec<i64> = batched.iter().map(|l| l.id).collect();
+                let masters = linked_masters(&db, UserId(1), &te_ids).await.unwrap();
+                let expected: BTreeMap<i64, i64> = links.iter().filter(|l| te_ids.contains(&l.template_exercise_id)).map(|l| (l.template_exercise_id, l.master_exercise_id)).collect();
+                assert!(!expected.is_empty());
+                assert_eq!(masters.iter().map(|m| (m.template_exercise_id, m.id)).collect::<BTreeMap<_, _>>(), expected);
+                counter.reset();
+                assert!(sets_of_workouts(&db, UserId(1), &[]).await.unwrap().is_empty());
+                assert_eq!(counter.meter().statements, 0, "an empty list runs no statement");
+            }
         }
     }
 }
