@@ -58,19 +58,30 @@ async fn children_of<B: Batched>(ctx: &Context<'_>, parent: i64) -> Result<Arc<[
     Ok(rows.unwrap_or_else(|| Arc::from([])))
 }
 
-fn decode_cursor<T: serde::de::DeserializeOwned + serde::Serialize>(
+/// The sort key a page starts after, from the `after` cursor a previous page handed out.
+fn decode_after<K: serde::de::DeserializeOwned + serde::Serialize>(
     ctx: &Context<'_>,
-    cursor: &str,
-) -> Result<OpaqueCursor<T>> {
+    after: Option<String>,
+) -> Result<Option<K>> {
     use async_graphql::connection::CursorType;
-    OpaqueCursor::<T>::decode_cursor(cursor)
-        .map_err(|_| client_error(ctx, "BAD_USER_INPUT", "after: not a cursor from this list"))
+    after
+        .map(|cursor| {
+            OpaqueCursor::<K>::decode_cursor(&cursor).map(|it| it.0).map_err(|_| {
+                client_error(ctx, "BAD_USER_INPUT", "after: not a cursor from this list")
+            })
+        })
+        .transpose()
 }
 
-/// A connection page from `rows` fetched with `limit + 1` (the extra row tells a next page exists).
+/// The rows to fetch for a page of `first`: one more tells whether a next page exists.
+fn fetch_count(first: i32) -> u64 {
+    u64::try_from(first).unwrap_or(0) + 1
+}
+
+/// A connection page of `first` from `rows` fetched with `fetch_count(first)`.
 fn page<R, C, N>(
     mut rows: Vec<R>,
-    limit: u64,
+    first: i32,
     has_previous: bool,
     cursor: impl Fn(&R) -> C,
     node: impl Fn(R) -> N,
@@ -79,8 +90,9 @@ where
     C: async_graphql::connection::CursorType + Send + Sync,
     N: async_graphql::OutputType,
 {
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let first = usize::try_from(first).unwrap_or(0);
+    let has_next = rows.len() > first;
+    rows.truncate(first);
     let mut res = Connection::new(has_previous, has_next);
     res.edges.extend(rows.into_iter().map(|row| Edge::new(cursor(&row), node(row))));
     res
@@ -537,19 +549,14 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Connection<OpaqueCursor<(i64, i64)>, Workout>> {
         let (user, db) = caller(ctx)?;
-        let key = match after {
-            None => None,
-            Some(cursor) => {
-                let (millis, id) = decode_cursor::<(i64, i64)>(ctx, &cursor)?.0;
-                Some((DateTime::from_timestamp_millis(millis).unwrap_or_default(), id))
-            }
-        };
-        let limit = u64::try_from(first).unwrap_or(20);
-        let rows =
-            reads::workouts_page(db, user, key, limit + 1).await.map_err(|e| to_client(ctx, &e))?;
+        let key = decode_after::<(i64, i64)>(ctx, after)?
+            .map(|(millis, id)| (DateTime::from_timestamp_millis(millis).unwrap_or_default(), id));
+        let rows = reads::workouts_page(db, user, key, fetch_count(first))
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
         Ok(page(
             rows,
-            limit,
+            first,
             key.is_some(),
             |w| OpaqueCursor((w.workout_date.timestamp_millis(), w.id)),
             Workout::from,
@@ -575,15 +582,12 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Connection<OpaqueCursor<(String, i64)>, Template>> {
         let (user, db) = caller(ctx)?;
-        let key = after
-            .map(|cursor| decode_cursor::<(String, i64)>(ctx, &cursor).map(|it| it.0))
-            .transpose()?;
-        let limit = u64::try_from(first).unwrap_or(50);
+        let key = decode_after::<(String, i64)>(ctx, after)?;
         let had_key = key.is_some();
-        let rows = reads::templates_page(db, user, &search, key, limit + 1)
+        let rows = reads::templates_page(db, user, &search, key, fetch_count(first))
             .await
             .map_err(|e| to_client(ctx, &e))?;
-        Ok(page(rows, limit, had_key, |t| OpaqueCursor((t.name.clone(), t.id)), Template::from))
+        Ok(page(rows, first, had_key, |t| OpaqueCursor((t.name.clone(), t.id)), Template::from))
     }
 
     /// The user's master exercises whose name contains `search`, by name, a page at a time.
@@ -598,17 +602,14 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Connection<OpaqueCursor<(String, i64)>, MasterExercise>> {
         let (user, db) = caller(ctx)?;
-        let key = after
-            .map(|cursor| decode_cursor::<(String, i64)>(ctx, &cursor).map(|it| it.0))
-            .transpose()?;
-        let limit = u64::try_from(first).unwrap_or(50);
+        let key = decode_after::<(String, i64)>(ctx, after)?;
         let had_key = key.is_some();
-        let rows = reads::master_exercises_page(db, user, &search, key, limit + 1)
+        let rows = reads::master_exercises_page(db, user, &search, key, fetch_count(first))
             .await
             .map_err(|e| to_client(ctx, &e))?;
         Ok(page(
             rows,
-            limit,
+            first,
             had_key,
             |m| OpaqueCursor((m.normalized_name.clone(), m.id)),
             |m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group },

@@ -212,6 +212,8 @@ backend_tests! {
         let own_master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
         let other_template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let other_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let own_te = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+        let now = chrono::Utc::now().to_rfc3339();
         let cases = [
             format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ updateTemplate(id: "{other_template}", name: "Mine", exercises: []) }}"#),
@@ -220,6 +222,10 @@ backend_tests! {
             format!(r#"mutation {{ updateSets(updates: [{{id: "{other_set}", weight: 1.0, unit: KG, reps: 1}}]) }}"#),
             format!(r#"{{ workout(id: "{other_workout}") {{ id }} }}"#),
             format!(r#"{{ lastExerciseData(exerciseName: "Squat", templateExerciseId: "{other_te}") {{ workout {{ id }} }} }}"#),
+            format!(r#"mutation {{ linkExercise(templateExerciseId: "{own_te}", masterExerciseId: "{other_master}") }}"#),
+            format!(r#"mutation {{ mergeMasterExercises(sourceId: "{own_master}", targetId: "{other_master}") }}"#),
+            format!(r#"mutation {{ saveWorkout(input: {{clientKey: "x-1", templateId: "{other_template}", workoutDate: "{now}", exercises: []}}) {{ replayed }} }}"#),
+            format!(r#"mutation {{ saveWorkout(input: {{clientKey: "x-2", workoutDate: "{now}", exercises: [{{templateExerciseId: "{other_te}", exerciseName: "Squat", sets: [{{weight: 100.0, unit: KG, reps: 5}}]}}]}}) {{ replayed }} }}"#),
             format!(r#"mutation {{ deleteWorkout(id: "{other_workout}") }}"#),
             format!(r#"mutation {{ linkExercise(templateExerciseId: "{other_te}", masterExerciseId: "{own_master}") }}"#),
             format!(r#"mutation {{ unlinkExercise(templateExerciseId: "{other_te}") }}"#),
@@ -477,6 +483,8 @@ async fn hostile_queries_are_rejected_before_any_sql() {
         (format!("{{ {aliases} }}"), "LIMIT_EXCEEDED"),
         ("query { viewer { ...A } } fragment A on ViewerView { ...B } fragment B on ViewerView { ...A }".to_owned(), "LIMIT_EXCEEDED"),
         ("{ viewer { id }".to_owned(), "BAD_USER_INPUT"),
+        ("{ recentWorkouts(first: 1000000) { edges { node { id } } } }".to_owned(), "LIMIT_EXCEEDED"),
+        ("{ topExercises(range: MONTH, first: 1000000) { name } }".to_owned(), "BAD_USER_INPUT"),
     ];
     for (query, expected) in &cases {
         let res = run(&state, Some(1), query, json!({})).await;
