@@ -2,6 +2,10 @@
 //! SQLite → JSON response) against the bare service call, same data, same run, on the phase-1
 //! million-set-line seed (`SWOLE_BENCH_PHASE1`, default `data/bench1.db`; see BENCHMARKS.md).
 //! Prints p50/p95/p99 of 2,000 calls each and the overhead ratio.
+//!
+//! Then a nested list, 20 workouts with their set lines: through the whole stack (DataLoaders),
+//! and at the service level as one batched statement per level against one statement per parent
+//! (what resolving each workout's lines on its own would cost).
 
 mod common;
 
@@ -16,7 +20,7 @@ use gateway::{AppState, Auth, Limits, app};
 use hdrhistogram::Histogram;
 use http_body_util::BodyExt;
 use query::progress::{TimeRange, dashboard, user_today};
-use query::{Db, Flags, UserId};
+use query::{Db, Flags, UserId, reads};
 use tower::ServiceExt;
 
 const USER: i64 = 64;
@@ -48,13 +52,7 @@ fn main() {
         black_box(dashboard(&db, UserId(USER), TimeRange::Year, today).await.expect("dashboard"));
     });
     let http = timed(&runtime, 2000, async || {
-        let request = Request::post("/graphql")
-            .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::from(body.clone()))
-            .expect("request");
-        let response = router.clone().oneshot(request).await.expect("response");
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = post(&router, &token, &body).await;
         assert!(
             bytes.starts_with(b"{\"data\":{\"progressDashboard\""),
             "{}",
@@ -62,21 +60,68 @@ fn main() {
         );
         black_box(bytes);
     });
-    let q = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1000.0;
-    for (label, h) in [
+    report(&[
         ("service call (user_today + dashboard)", &service),
         ("HTTP + GraphQL (whole stack)", &http),
-    ] {
+    ]);
+
+    let nested = serde_json::json!({"query": "{ recentWorkouts(first: 20) { edges { node { id localDate exercises { exerciseName sets { setType weight unit reps rpe } } } } } }"}).to_string();
+    let per_parent = timed(&runtime, 2000, async || {
+        let page = reads::workouts_page(&db, UserId(USER), None, 21).await.expect("page");
+        for w in page.iter().take(20) {
+            black_box(reads::sets_of_workouts(&db, UserId(USER), &[w.id]).await.expect("sets"));
+        }
+    });
+    let batched = timed(&runtime, 2000, async || {
+        let page = reads::workouts_page(&db, UserId(USER), None, 21).await.expect("page");
+        let ids: Vec<i64> = page.iter().take(20).map(|w| w.id).collect();
+        black_box(reads::sets_of_workouts(&db, UserId(USER), &ids).await.expect("sets"));
+    });
+    let nested_http = timed(&runtime, 2000, async || {
+        let bytes = post(&router, &token, &nested).await;
+        assert!(
+            bytes.starts_with(b"{\"data\":{\"recentWorkouts\""),
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
+        black_box(bytes);
+    });
+    println!();
+    report(&[
+        ("20 workouts' sets, one statement each", &per_parent),
+        ("20 workouts' sets, one batched statement", &batched),
+        ("HTTP + GraphQL (DataLoader)", &nested_http),
+    ]);
+}
+
+async fn post(router: &axum::Router, token: &str, body: &str) -> axum::body::Bytes {
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    response.into_body().collect().await.expect("body").to_bytes()
+}
+
+/// Prints each histogram's percentiles and the ratios of the first to the others.
+fn report(rows: &[(&str, &Histogram<u64>)]) {
+    let q = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1000.0;
+    for (label, h) in rows {
         println!(
-            "{label:<40} p50 {:>7.3} ms  p95 {:>7.3} ms  p99 {:>7.3} ms",
+            "{label:<42} p50 {:>7.3} ms  p95 {:>7.3} ms  p99 {:>7.3} ms",
             q(h, 0.5),
             q(h, 0.95),
             q(h, 0.99)
         );
     }
-    println!(
-        "whole stack / service: p50 {:.2}x  p99 {:.2}x",
-        q(&http, 0.5) / q(&service, 0.5),
-        q(&http, 0.99) / q(&service, 0.99)
-    );
+    let (base_label, base) = rows[0];
+    for (label, h) in &rows[1..] {
+        println!(
+            "{label} / {base_label}: p50 {:.2}x  p95 {:.2}x  p99 {:.2}x",
+            q(h, 0.5) / q(base, 0.5),
+            q(h, 0.95) / q(base, 0.95),
+            q(h, 0.99) / q(base, 0.99)
+        );
+    }
 }
