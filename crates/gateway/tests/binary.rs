@@ -1,0 +1,127 @@
+//! The `swole-gateway` binary as an operator runs it: the first stdout line, migrations on the
+//! embedded default and on PostgreSQL, GraphiQL and introspection per mode, graceful SIGTERM.
+
+#![allow(clippy::unwrap_used, reason = "test helpers may panic")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use sea_orm::ConnectionTrait;
+use test_support::TestDb;
+
+/// A running gateway and the address it printed.
+struct Gateway {
+    child: Child,
+    addr: String,
+}
+
+/// Starts the binary and waits for its first stdout line; `Err` with stderr when it exits first.
+fn start(args: &[&str]) -> Result<Gateway, (ExitStatus, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_swole-gateway"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("SWOLE_DATABASE_URL")
+        .env_remove("SWOLE_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    if let Some(addr) = first.trim().strip_prefix("listening on http://") {
+        return Ok(Gateway { child, addr: addr.to_owned() });
+    }
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    Err((status, stderr))
+}
+
+impl Gateway {
+    /// One HTTP/1.1 request; the status code and the body.
+    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response.split(' ').nth(1).and_then(|it| it.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map_or("", |it| it.1).to_owned();
+        (status, body)
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.child.wait().unwrap()
+    }
+}
+
+#[test]
+fn the_embedded_default_migrates_serves_and_stops_on_sigterm() {
+    let path = std::env::temp_dir().join(format!("swole-gateway-bin-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let gateway = start(&["--database-url", &url, "--jwt-secret", "s3cret"]).unwrap();
+    assert_eq!(gateway.request("GET", "/healthz", "").0, 200);
+    assert_eq!(gateway.request("GET", "/readyz", "").0, 200, "migrations were applied");
+    let (status, page) = gateway.request("GET", "/", "");
+    assert!(status == 200 && page.to_lowercase().contains("graphiql"), "{status} {page}");
+    let (status, body) = gateway.request("POST", "/graphql", r#"{"query":"{ viewer { id } }"}"#);
+    assert_eq!(status, 200);
+    assert!(body.contains("UNAUTHENTICATED"), "{body}");
+    let introspection = r#"{"query":"{ __schema { queryType { name } } }"}"#;
+    assert!(gateway.request("POST", "/graphql", introspection).1.contains("QueryRoot"));
+    assert!(gateway.terminate().success(), "SIGTERM is a graceful stop");
+
+    // Production: no GraphiQL, no introspection.
+    let gateway =
+        start(&["--database-url", &url, "--jwt-secret", "s3cret", "--production"]).unwrap();
+    assert_eq!(gateway.request("GET", "/", "").0, 404);
+    let (_, body) = gateway.request("POST", "/graphql", introspection);
+    assert!(!body.contains("QueryRoot"), "{body}");
+    assert!(gateway.terminate().success());
+
+    // No secret and not --dev: refused with one line naming the flag.
+    let (status, stderr) = start(&["--database-url", &url]).err().unwrap();
+    assert!(!status.success());
+    assert!(stderr.starts_with("error: --jwt-secret"), "{stderr}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+#[test]
+fn postgres_with_pending_migrations_is_refused_unless_migrate() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(t) = runtime.block_on(TestDb::postgres()) else {
+        return;
+    };
+    // A database of its own: the binary takes a URL, and a URL names a database, not a schema.
+    let name = format!("gw_bin_{}", std::process::id());
+    let admin = |sql: String| runtime.block_on(t.db.execute_unprepared(&sql)).unwrap();
+    admin(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    admin(format!("CREATE DATABASE {name}"));
+    let base = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| test_support::DEFAULT_TEST_PG_URL.to_owned());
+    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+
+    let (status, stderr) = start(&["--database-url", &url, "--jwt-secret", "s"]).err().unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("migrations are pending: run with --migrate"), "{stderr}");
+    let gateway = start(&["--database-url", &url, "--jwt-secret", "s", "--migrate"]).unwrap();
+    assert_eq!(gateway.request("GET", "/readyz", "").0, 200);
+    assert!(gateway.terminate().success());
+    // Migrated: it now starts without --migrate.
+    let gateway = start(&["--database-url", &url, "--jwt-secret", "s"]).unwrap();
+    assert!(gateway.terminate().success());
+    admin(format!("DROP DATABASE {name} WITH (FORCE)"));
+}
