@@ -5,7 +5,9 @@
 //!
 //! Then a nested list, 20 workouts with their set lines: through the whole stack (DataLoaders),
 //! and at the service level as one batched statement per level against one statement per parent
-//! (what resolving each workout's lines on its own would cost).
+//! (what resolving each workout's lines on its own would cost); on SQLite, and on PostgreSQL too
+//! when `SWOLE_BENCH_PG_URL` names a database seeded the same way (where every statement is a
+//! round trip).
 
 mod common;
 
@@ -35,16 +37,7 @@ fn main() {
         std::path::Path::new(&path).exists(),
         "{path} is missing: seed it first (see BENCHMARKS.md)"
     );
-    let db = runtime.block_on(async {
-        let conn = db::connect(&DbConfig::new(&format!("sqlite://{path}")).expect("url"))
-            .await
-            .expect("connect");
-        Db::new(conn, 1, ParamLimit::D1, Flags::OPTIMIZED).expect("phase 1")
-    });
-    let auth = Auth::new(b"bench-secret");
-    let token = auth.token_for(UserId(USER), 3600);
-    let state = AppState::new(db.clone(), auth, Limits::DEFAULT);
-    let router = app(state);
+    let (db, router, token) = serve(&runtime, &format!("sqlite://{path}"));
     let body = serde_json::json!({"query": "{ progressDashboard(range: YEAR, unit: KG) { current { sessionCount totalVolume totalSets totalReps maxOneRm exerciseCount } previous { sessionCount totalVolume totalSets totalReps maxOneRm exerciseCount } exercises { name sessionCount volume maxWeight maxOneRm } workoutDates } }"}).to_string();
 
     let service = timed(&runtime, 2000, async || {
@@ -65,20 +58,50 @@ fn main() {
         ("HTTP + GraphQL (whole stack)", &http),
     ]);
 
-    let nested = serde_json::json!({"query": "{ recentWorkouts(first: 20) { edges { node { id localDate exercises { exerciseName sets { setType weight unit reps rpe } } } } } }"}).to_string();
-    let per_parent = timed(&runtime, 2000, async || {
-        let page = reads::workouts_page(&db, UserId(USER), None, 21).await.expect("page");
+    println!();
+    nested_list(&runtime, &db, &router, &token, "SQLite");
+    if let Ok(url) = std::env::var("SWOLE_BENCH_PG_URL") {
+        let (db, router, token) = serve(&runtime, &url);
+        println!();
+        nested_list(&runtime, &db, &router, &token, "PostgreSQL");
+    }
+}
+
+/// The services and the gateway's router over the phase-1 database at `url`, and a token.
+fn serve(runtime: &tokio::runtime::Runtime, url: &str) -> (Db, axum::Router, String) {
+    let db = runtime.block_on(async {
+        let conn = db::connect(&DbConfig::new(url).expect("url")).await.expect("connect");
+        Db::new(conn, 1, ParamLimit::D1, Flags::OPTIMIZED).expect("phase 1")
+    });
+    let auth = Auth::new(b"bench-secret");
+    let token = auth.token_for(UserId(USER), 3600);
+    let router = app(AppState::new(db.clone(), auth, Limits::DEFAULT));
+    (db, router, token)
+}
+
+/// 20 workouts with their set lines: one statement per parent, one batched statement, and the
+/// gateway (page + one DataLoader batch).
+fn nested_list(
+    runtime: &tokio::runtime::Runtime,
+    db: &Db,
+    router: &axum::Router,
+    token: &str,
+    backend: &str,
+) {
+    let query = serde_json::json!({"query": "{ recentWorkouts(first: 20) { edges { node { id localDate exercises { exerciseName sets { setType weight unit reps rpe } } } } } }"}).to_string();
+    let per_parent = timed(runtime, 2000, async || {
+        let page = reads::workouts_page(db, UserId(USER), None, 21).await.expect("page");
         for w in page.iter().take(20) {
-            black_box(reads::sets_of_workouts(&db, UserId(USER), &[w.id]).await.expect("sets"));
+            black_box(reads::sets_of_workouts(db, UserId(USER), &[w.id]).await.expect("sets"));
         }
     });
-    let batched = timed(&runtime, 2000, async || {
-        let page = reads::workouts_page(&db, UserId(USER), None, 21).await.expect("page");
+    let batched = timed(runtime, 2000, async || {
+        let page = reads::workouts_page(db, UserId(USER), None, 21).await.expect("page");
         let ids: Vec<i64> = page.iter().take(20).map(|w| w.id).collect();
-        black_box(reads::sets_of_workouts(&db, UserId(USER), &ids).await.expect("sets"));
+        black_box(reads::sets_of_workouts(db, UserId(USER), &ids).await.expect("sets"));
     });
-    let nested_http = timed(&runtime, 2000, async || {
-        let bytes = post(&router, &token, &nested).await;
+    let through_gateway = timed(runtime, 2000, async || {
+        let bytes = post(router, token, &query).await;
         assert!(
             bytes.starts_with(b"{\"data\":{\"recentWorkouts\""),
             "{}",
@@ -86,11 +109,10 @@ fn main() {
         );
         black_box(bytes);
     });
-    println!();
     report(&[
-        ("20 workouts' sets, one statement each", &per_parent),
-        ("20 workouts' sets, one batched statement", &batched),
-        ("HTTP + GraphQL (DataLoader)", &nested_http),
+        (&format!("{backend}: 20 workouts' sets, 1 statement each"), &per_parent),
+        (&format!("{backend}: 20 workouts' sets, 1 batched statement"), &batched),
+        (&format!("{backend}: HTTP + GraphQL (DataLoader)"), &through_gateway),
     ]);
 }
 

@@ -336,10 +336,12 @@ pub struct LinkedMaster {
 }
 
 /// Batched reads by parent id, one statement per `IN` chunk: what the gateway's loaders call so
-/// a nested list costs one statement per level, not one per parent.
+/// a nested list costs one statement per level, not one per parent. The unary `+` keeps SQLite
+/// from leading with a `(user_id, …)` index, which would walk every row of the user instead of
+/// seeking each parent (3× slower for 20 workouts of the heaviest user).
 pub(crate) fn sets_of_workouts_sql(n: usize) -> String {
     format!(
-        "SELECT {} FROM session_exercises WHERE user_id = $1 AND session_id IN ({}) ORDER BY session_id, id",
+        "SELECT {} FROM session_exercises WHERE +user_id = $1 AND session_id IN ({}) ORDER BY session_id, id",
         set_columns!(),
         placeholders(2, n)
     )
@@ -357,7 +359,7 @@ pub(crate) fn linked_masters_sql(n: usize) -> String {
     format!(
         "SELECT el.template_exercise_id, me.id, me.name, me.muscle_group FROM exercise_links el \
          JOIN master_exercises me ON me.id = el.master_exercise_id \
-         WHERE el.user_id = $1 AND el.template_exercise_id IN ({}) ORDER BY el.template_exercise_id",
+         WHERE +el.user_id = $1 AND el.template_exercise_id IN ({}) ORDER BY el.template_exercise_id",
         placeholders(2, n)
     )
 }
