@@ -104,6 +104,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         production: config.production,
         ..Limits::DEFAULT
     };
+    // Signal handlers exist before anyone can learn the address: a SIGTERM right after the
+    // "listening" line is a graceful stop, not the default action's kill.
+    let stop = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -115,26 +118,27 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
     drop(out);
     let app = app(AppState::new(db, auth, limits));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     Ok(())
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut it) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            it.recv().await;
+/// Registers SIGTERM and SIGINT now; the future completes on the first of them.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("registering SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("registering SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

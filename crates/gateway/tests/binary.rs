@@ -90,6 +90,12 @@ fn the_embedded_default_migrates_serves_and_stops_on_sigterm() {
     assert!(!body.contains("QueryRoot"), "{body}");
     assert!(gateway.terminate().success());
 
+    // A SIGTERM right after the first line is graceful too (the handlers exist before it).
+    for _ in 0..3 {
+        let gateway = start(&["--database-url", &url, "--jwt-secret", "s3cret"]).unwrap();
+        assert!(gateway.terminate().success());
+    }
+
     // No secret and not --dev: refused with one line naming the flag.
     let (status, stderr) = start(&["--database-url", &url]).err().unwrap();
     assert!(!status.success());
