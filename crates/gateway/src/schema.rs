@@ -809,13 +809,21 @@ pub struct SaveWorkoutPayload {
     replayed: bool,
 }
 
-fn to_new_workout(ctx: &Context<'_>, input: SaveWorkoutInput) -> Result<workouts::NewWorkout> {
-    let template_id = input.template_id.map(|id| parse_id(ctx, "templateId", &id)).transpose()?;
+/// The service's input; ids that are not ids are refused with their path after `prefix`.
+fn to_new_workout(
+    ctx: &Context<'_>,
+    input: SaveWorkoutInput,
+    prefix: &str,
+) -> Result<workouts::NewWorkout> {
+    let template_id = input
+        .template_id
+        .map(|id| parse_id(ctx, &format!("{prefix}templateId"), &id))
+        .transpose()?;
     let mut exercises = Vec::with_capacity(input.exercises.len());
     for (idx, it) in input.exercises.into_iter().enumerate() {
         let template_exercise_id = it
             .template_exercise_id
-            .map(|id| parse_id(ctx, &format!("exercises[{idx}].templateExerciseId"), &id))
+            .map(|id| parse_id(ctx, &format!("{prefix}exercises[{idx}].templateExerciseId"), &id))
             .transpose()?;
         exercises.push(workouts::ExerciseInput {
             template_exercise_id,
@@ -848,18 +856,6 @@ fn to_new_workout(ctx: &Context<'_>, input: SaveWorkoutInput) -> Result<workouts
         workout_date: input.workout_date,
         exercises,
     })
-}
-
-async fn save_one(
-    ctx: &Context<'_>,
-    db: &Db,
-    user: UserId,
-    input: SaveWorkoutInput,
-) -> Result<SaveWorkoutPayload> {
-    let input = to_new_workout(ctx, input)?;
-    let (workout, replayed) =
-        workouts::save_new(db, user, &input, Utc::now()).await.map_err(|e| to_client(ctx, &e))?;
-    Ok(SaveWorkoutPayload { workout: workout.into(), replayed })
 }
 
 /// A change to one stored set line.
@@ -906,21 +902,32 @@ impl MutationRoot {
         input: SaveWorkoutInput,
     ) -> Result<SaveWorkoutPayload> {
         let (user, db) = caller(ctx)?;
-        save_one(ctx, db, user, input).await
+        let input = to_new_workout(ctx, input, "")?;
+        let (workout, replayed) = workouts::save_new(db, user, &input, Utc::now())
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(SaveWorkoutPayload { workout: workout.into(), replayed })
     }
 
-    /// An offline queue's batch (at most 20): each workout saved on its own, each idempotent.
+    /// An offline queue's batch (at most 20), in one transaction: all saved or, when any item is
+    /// refused, none. Each item is idempotent by its `clientKey`, so a replayed batch writes nothing.
     async fn save_workouts(
         &self,
         ctx: &Context<'_>,
         #[graphql(validator(max_items = 20))] inputs: Vec<SaveWorkoutInput>,
     ) -> Result<Vec<SaveWorkoutPayload>> {
         let (user, db) = caller(ctx)?;
-        let mut res = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            res.push(save_one(ctx, db, user, input).await?);
+        let mut list = Vec::with_capacity(inputs.len());
+        for (idx, input) in inputs.into_iter().enumerate() {
+            list.push(to_new_workout(ctx, input, &format!("inputs[{idx}]."))?);
         }
-        Ok(res)
+        let saved = workouts::save_new_batch(db, user, &list, Utc::now())
+            .await
+            .map_err(|e| to_client(ctx, &e))?;
+        Ok(saved
+            .into_iter()
+            .map(|(workout, replayed)| SaveWorkoutPayload { workout: workout.into(), replayed })
+            .collect())
     }
 
     /// Changes weight, unit and reps of stored set lines (their e1RM and volume are re-derived).

@@ -111,9 +111,43 @@ backend_tests! {
             "exercises": [{"exerciseName": "Squat", "sets": [{"weight": 5000.0, "unit": "KG", "reps": 5}]}]}]});
         let res = run(&state, Some(1), batch, bad).await;
         assert_eq!(code(&res), "BAD_USER_INPUT", "{res}");
-        assert!(res["errors"][0]["message"].as_str().unwrap().contains("exercises[0].sets[0].weight"), "{res}");
+        assert!(res["errors"][0]["message"].as_str().unwrap().contains("inputs[0].exercises[0].sets[0].weight"), "{res}");
         assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap().iter().map(|(_, n)| n).sum::<u64>(),
             counts.iter().map(|(_, n)| n).sum::<u64>() + 3, "only the other user's workout and its two lines were added");
+    }
+
+    async fn an_offline_batch_is_saved_whole_or_not_at_all(t: &TestDb) {
+        let state = state(t).await;
+        let q = "mutation($inputs: [SaveWorkoutInput!]!) { saveWorkouts(inputs: $inputs) { replayed workout { id exercises { sets { weightKg } } } } }";
+        let now = chrono::Utc::now();
+        let item = |key: &str, weight: f64, hours: i64| json!({"clientKey": key, "workoutDate": (now - chrono::Duration::hours(hours)).to_rfc3339(),
+            "exercises": [{"exerciseName": "Deadlift", "sets": [{"weight": weight, "unit": "KG", "reps": 3}]}]});
+        let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
+        // The third item is refused: its path is named and the first two are not written either.
+        let bad = run(&state, Some(1), q, json!({"inputs": [item("q-1", 180.0, 3), item("q-2", 185.0, 2), item("q-3", 5000.0, 1)]})).await;
+        assert_eq!(code(&bad), "BAD_USER_INPUT", "{bad}");
+        assert!(bad["errors"][0]["message"].as_str().unwrap().contains("inputs[2].exercises[0].sets[0].weight"), "{bad}");
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), counts, "a refused batch wrote rows");
+        // Another user's template in the second item: NOT_FOUND, and nothing written.
+        let foreign = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
+        let mut sneaky = item("q-2", 185.0, 2);
+        sneaky["templateId"] = json!(foreign.to_string());
+        let res = run(&state, Some(1), q, json!({"inputs": [item("q-1", 180.0, 3), sneaky]})).await;
+        assert_eq!(code(&res), "NOT_FOUND", "{res}");
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), counts, "a refused batch wrote rows");
+        // A good batch with a key twice: the second is a replay of the first.
+        let good = json!({"inputs": [item("q-1", 180.0, 3), item("q-2", 185.0, 2), item("q-1", 180.0, 3)]});
+        let first = run(&state, Some(1), q, good.clone()).await;
+        assert!(first["errors"].is_null(), "{first}");
+        let saved = first["data"]["saveWorkouts"].as_array().unwrap();
+        assert_eq!(saved.iter().map(|it| it["replayed"].as_bool().unwrap()).collect::<Vec<_>>(), [false, false, true]);
+        assert_eq!(saved[0]["workout"]["id"], saved[2]["workout"]["id"]);
+        assert_eq!(saved[1]["workout"]["exercises"][0]["sets"][0]["weightKg"], 185.0);
+        let after = datagen::inspect::row_counts(&t.db).await.unwrap();
+        // Replaying the whole batch writes nothing.
+        let again = run(&state, Some(1), q, good).await;
+        assert!(again["data"]["saveWorkouts"].as_array().unwrap().iter().all(|it| it["replayed"] == true), "{again}");
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), after);
     }
 
     async fn lists_page_through_every_row_once(t: &TestDb) {

@@ -9,13 +9,13 @@
 use chrono::{DateTime, Utc};
 use db::insert_statements;
 use domain::{
-    DerivedSet, Limits, SetType, ValidationError, Violation, WeightUnit, check_name, check_range,
-    check_workout_date, local_date,
+    DerivedSet, Limits, SetType, UserTimeZone, ValidationError, Violation, WeightUnit, check_name,
+    check_range, check_workout_date, local_date,
 };
 use entity::session_exercise;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ConnectionTrait, FromQueryResult, Statement, TransactionTrait, Value,
+    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
 };
 
 use crate::chunk::{in_list_chunks, placeholders};
@@ -182,7 +182,7 @@ pub async fn save(
 /// Replaces a session's set lines inside `txn` (the session is known to be the user's).
 async fn replace_lines(
     db: &Db,
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &DatabaseTransaction,
     user: UserId,
     session_id: i64,
     exercises: &[ExerciseInput],
@@ -339,37 +339,102 @@ pub async fn save_new(
     input: &NewWorkout,
     now: DateTime<Utc>,
 ) -> Result<(WorkoutView, bool), QueryError> {
+    let names = validate_new(input, now, "")?;
+    let zone = user_zone(db, user).await?;
+    let txn = db.conn.begin().await?;
+    let res = save_new_in(db, &txn, user, input, &names, zone, now).await?;
+    txn.commit().await?;
+    Ok(res)
+}
+
+/// An offline queue's batch: every item validated first (fields named `inputs[i].…`), then all
+/// saved in one transaction, so a refused item leaves nothing written. Each item is idempotent by
+/// its client key, so replaying the whole batch (or a key twice in it) writes nothing new.
+pub async fn save_new_batch(
+    db: &Db,
+    user: UserId,
+    inputs: &[NewWorkout],
+    now: DateTime<Utc>,
+) -> Result<Vec<(WorkoutView, bool)>, QueryError> {
+    let mut found = Vec::new();
+    let mut names = Vec::with_capacity(inputs.len());
+    for (idx, input) in inputs.iter().enumerate() {
+        match validate_new(input, now, &format!("inputs[{idx}].")) {
+            Ok(it) => names.push(it),
+            Err(QueryError::Invalid(ValidationError(it))) => found.extend(it),
+            Err(other) => return Err(other),
+        }
+    }
+    violations(found)?;
+    let zone = user_zone(db, user).await?;
+    let txn = db.conn.begin().await?;
+    let mut res = Vec::with_capacity(inputs.len());
+    for (input, names) in inputs.iter().zip(&names) {
+        res.push(save_new_in(db, &txn, user, input, names, zone, now).await?);
+    }
+    txn.commit().await?;
+    Ok(res)
+}
+
+/// Checks a new workout; every field path starts with `prefix`. Returns the trimmed names.
+fn validate_new(
+    input: &NewWorkout,
+    now: DateTime<Utc>,
+    prefix: &str,
+) -> Result<Vec<String>, QueryError> {
     let mut found = Vec::new();
     found.extend(check_name("clientKey", &input.client_key).err());
     found.extend(check_workout_date("workoutDate", input.workout_date, now).err());
+    let names = match validate(&input.exercises) {
+        Ok(names) => names,
+        Err(QueryError::Invalid(ValidationError(it))) => {
+            found.extend(it);
+            Vec::new()
+        }
+        Err(other) => return Err(other),
+    };
+    for it in &mut found {
+        it.field.insert_str(0, prefix);
+    }
     violations(found)?;
-    let names = validate(&input.exercises)?;
+    Ok(names)
+}
+
+/// Saves one validated new workout inside `txn`, under a savepoint of its own.
+async fn save_new_in(
+    db: &Db,
+    txn: &DatabaseTransaction,
+    user: UserId,
+    input: &NewWorkout,
+    names: &[String],
+    zone: UserTimeZone,
+    now: DateTime<Utc>,
+) -> Result<(WorkoutView, bool), QueryError> {
     let key = input.client_key.trim();
-    if let Some(existing) = replayed(&db.conn, user, key).await? {
+    if let Some(existing) = replayed(txn, user, key).await? {
         return Ok((existing, true));
     }
-    let zone = user_zone(db, user).await?;
     let workout_date = DateTime::from_timestamp_millis(input.workout_date.timestamp_millis())
         .unwrap_or(input.workout_date);
     let local = local_date(workout_date, zone);
-    let txn = db.conn.begin().await?;
+    let item = txn.begin().await?;
     if let Some(id) = input.template_id {
-        ensure_owned(&txn, user, Owned::Template, id).await?;
+        ensure_owned(&item, user, Owned::Template, id).await?;
     }
     let stmt = Statement::from_sql_and_values(
-        txn.get_database_backend(),
+        item.get_database_backend(),
         "INSERT INTO workout_sessions (user_id, template_id, workout_date, local_date, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         [user.0.into(), input.template_id.into(), workout_date.into(), local.into(), now.into()],
     );
     let id = Id::find_by_statement(stmt)
-        .one(&txn)
+        .one(&item)
         .await?
         .ok_or(QueryError::Unavailable("insert returned no id"))?
         .id;
-    let claimed = txn
+    let claimed = item
         .execute_raw(Statement::from_sql_and_values(
-            txn.get_database_backend(),
+            item.get_database_backend(),
             "INSERT INTO workout_client_keys (user_id, client_key, session_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, client_key) DO NOTHING",
             [user.0.into(), key.into(), id.into(), now.into()],
@@ -377,15 +442,15 @@ pub async fn save_new(
         .await?
         .rows_affected();
     if claimed == 0 {
-        // A concurrent replay won the key: undo ours and answer with theirs.
-        txn.rollback().await?;
-        let existing = replayed(&db.conn, user, key)
+        // A concurrent request committed the key first: undo ours and answer with theirs.
+        item.rollback().await?;
+        let existing = replayed(txn, user, key)
             .await?
             .ok_or(QueryError::Unavailable("client key vanished"))?;
         return Ok((existing, true));
     }
-    replace_lines(db, &txn, user, id, &input.exercises, &names, now).await?;
-    txn.commit().await?;
+    replace_lines(db, &item, user, id, &input.exercises, names, now).await?;
+    item.commit().await?;
     Ok((WorkoutView { id, template_id: input.template_id, workout_date, local_date: local }, false))
 }
 
