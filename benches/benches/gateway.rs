@@ -92,13 +92,13 @@ fn nested_list(
     let per_parent = timed(runtime, 2000, async || {
         let page = reads::workouts_page(db, UserId(USER), None, 21).await.expect("page");
         for w in page.iter().take(20) {
-            black_box(reads::sets_of_workouts(db, UserId(USER), &[w.id]).await.expect("sets"));
+            black_box(reads::sets_for(db, UserId(USER), &[w.id]).await.expect("sets"));
         }
     });
     let batched = timed(runtime, 2000, async || {
         let page = reads::workouts_page(db, UserId(USER), None, 21).await.expect("page");
         let ids: Vec<i64> = page.iter().take(20).map(|w| w.id).collect();
-        black_box(reads::sets_of_workouts(db, UserId(USER), &ids).await.expect("sets"));
+        black_box(reads::sets_for(db, UserId(USER), &ids).await.expect("sets"));
     });
     let through_gateway = timed(runtime, 2000, async || {
         let bytes = post(router, token, &query).await;

@@ -42,7 +42,7 @@ impl Batched for WorkoutSets {
         user: UserId,
         parents: &[i64],
     ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
-        reads::sets_of_workouts(db, user, parents)
+        reads::sets_for(db, user, parents)
     }
 }
 
@@ -62,7 +62,7 @@ impl Batched for TemplateLines {
         user: UserId,
         parents: &[i64],
     ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
-        reads::exercises_of_templates(db, user, parents)
+        reads::template_lines_for(db, user, parents)
     }
 }
 
@@ -82,7 +82,7 @@ impl Batched for LinkedMasters {
         user: UserId,
         parents: &[i64],
     ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
-        reads::linked_masters(db, user, parents)
+        reads::linked_masters_for(db, user, parents)
     }
 }
 

@@ -82,13 +82,13 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             analytics::TARGET_PER_WEEK.to_owned(),
             vec![user.into()],
         ),
-        entry("workouts.sets_of (batched)", reads::sets_of_workouts_sql(4), with_user(&four)),
+        entry("workouts.sets_for (batched)", reads::sets_for_sql(4), with_user(&four)),
+        entry("templates.lines_for (batched)", reads::template_lines_for_sql(4), with_user(&four)),
         entry(
-            "templates.exercises_of (batched)",
-            reads::exercises_of_templates_sql(4),
+            "exercises.linked_masters_for (batched)",
+            reads::linked_masters_for_sql(4),
             with_user(&four),
         ),
-        entry("exercises.linked_masters (batched)", reads::linked_masters_sql(4), with_user(&four)),
         entry(
             "analytics.linking_suggestions",
             analytics::SUGGESTION_CANDIDATES.to_owned(),

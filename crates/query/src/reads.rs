@@ -339,7 +339,7 @@ pub struct LinkedMaster {
 /// a nested list costs one statement per level, not one per parent. The unary `+` keeps SQLite
 /// from leading with a `(user_id, …)` index, which would walk every row of the user instead of
 /// seeking each parent (3× slower for 20 workouts of the heaviest user).
-pub(crate) fn sets_of_workouts_sql(n: usize) -> String {
+pub(crate) fn sets_for_sql(n: usize) -> String {
     format!(
         "SELECT {} FROM session_exercises WHERE +user_id = $1 AND session_id IN ({}) ORDER BY session_id, id",
         set_columns!(),
@@ -347,7 +347,7 @@ pub(crate) fn sets_of_workouts_sql(n: usize) -> String {
     )
 }
 
-pub(crate) fn exercises_of_templates_sql(n: usize) -> String {
+pub(crate) fn template_lines_for_sql(n: usize) -> String {
     format!(
         "SELECT id, template_id, exercise_name, order_index, linking_rejected FROM template_exercises \
          WHERE user_id = $1 AND template_id IN ({}) ORDER BY template_id, order_index, id",
@@ -355,7 +355,7 @@ pub(crate) fn exercises_of_templates_sql(n: usize) -> String {
     )
 }
 
-pub(crate) fn linked_masters_sql(n: usize) -> String {
+pub(crate) fn linked_masters_for_sql(n: usize) -> String {
     format!(
         "SELECT el.template_exercise_id, me.id, me.name, me.muscle_group FROM exercise_links el \
          JOIN master_exercises me ON me.id = el.master_exercise_id \
@@ -385,29 +385,29 @@ async fn by_ids<T: FromQueryResult>(
 
 /// The set lines of the user's workouts `session_ids`, by workout, in the order they were saved.
 /// Other users' workouts contribute nothing.
-pub async fn sets_of_workouts(
+pub async fn sets_for(
     db: &Db,
     user: UserId,
     session_ids: &[i64],
 ) -> Result<Vec<SetView>, QueryError> {
-    by_ids(db, user, sets_of_workouts_sql, session_ids).await
+    by_ids(db, user, sets_for_sql, session_ids).await
 }
 
 /// The exercise lines of the user's templates `template_ids`, by template, in order.
-pub async fn exercises_of_templates(
+pub async fn template_lines_for(
     db: &Db,
     user: UserId,
     template_ids: &[i64],
 ) -> Result<Vec<TemplateExerciseView>, QueryError> {
-    by_ids(db, user, exercises_of_templates_sql, template_ids).await
+    by_ids(db, user, template_lines_for_sql, template_ids).await
 }
 
 /// The master exercises the user's template exercises `template_exercise_ids` are linked to;
 /// unlinked ones are absent.
-pub async fn linked_masters(
+pub async fn linked_masters_for(
     db: &Db,
     user: UserId,
     template_exercise_ids: &[i64],
 ) -> Result<Vec<LinkedMaster>, QueryError> {
-    by_ids(db, user, linked_masters_sql, template_exercise_ids).await
+    by_ids(db, user, linked_masters_for_sql, template_exercise_ids).await
 }

@@ -477,7 +477,7 @@ mod analytics {
 
 mod batched_reads {
     use query::reads::{
-        exercises_of_templates, linked_masters, sets_of_workouts, template_exercises, templates,
+        linked_masters_for, sets_for, template_exercises, template_lines_for, templates,
     };
 
     use super::*;
@@ -495,7 +495,7 @@ mod batched_reads {
                 // Every workout of both users, asked by user 1: only user 1's lines come back.
                 let ids: Vec<i64> = sessions.iter().map(|s| s.id).collect();
                 counter.reset();
-                let got = sets_of_workouts(&db, UserId(1), &ids).await.unwrap();
+                let got = sets_for(&db, UserId(1), &ids).await.unwrap();
                 let meter = counter.meter();
                 assert!(meter.max_params <= limit.get(), "{meter:?}");
                 assert_eq!(meter.statements, query::in_list_chunks(&ids, 1, limit).len());
@@ -506,22 +506,22 @@ mod batched_reads {
 
                 let own = templates(&db, UserId(1)).await.unwrap();
                 let template_ids: Vec<i64> = own.iter().map(|t| t.id).collect();
-                let batched = exercises_of_templates(&db, UserId(1), &template_ids).await.unwrap();
+                let batched = template_lines_for(&db, UserId(1), &template_ids).await.unwrap();
                 let mut one_by_one = Vec::new();
                 for id in &template_ids {
                     one_by_one.extend(template_exercises(&db, UserId(1), *id).await.unwrap());
                 }
                 one_by_one.sort_by_key(|l| (l.template_id, l.order_index, l.id));
                 assert_eq!(batched, one_by_one);
-                assert!(exercises_of_templates(&db, UserId(2), &template_ids).await.unwrap().is_empty(), "another user's templates");
+                assert!(template_lines_for(&db, UserId(2), &template_ids).await.unwrap().is_empty(), "another user's templates");
 
                 let te_ids: Vec<i64> = batched.iter().map(|l| l.id).collect();
-                let masters = linked_masters(&db, UserId(1), &te_ids).await.unwrap();
+                let masters = linked_masters_for(&db, UserId(1), &te_ids).await.unwrap();
                 let expected: BTreeMap<i64, i64> = links.iter().filter(|l| te_ids.contains(&l.template_exercise_id)).map(|l| (l.template_exercise_id, l.master_exercise_id)).collect();
                 assert!(!expected.is_empty());
                 assert_eq!(masters.iter().map(|m| (m.template_exercise_id, m.id)).collect::<BTreeMap<_, _>>(), expected);
                 counter.reset();
-                assert!(sets_of_workouts(&db, UserId(1), &[]).await.unwrap().is_empty());
+                assert!(sets_for(&db, UserId(1), &[]).await.unwrap().is_empty());
                 assert_eq!(counter.meter().statements, 0, "an empty list runs no statement");
             }
         }

@@ -1,8 +1,6 @@
 //! The `swole-gateway` binary as an operator runs it: the first stdout line, migrations on the
 //! embedded default and on PostgreSQL, GraphiQL and introspection per mode, graceful SIGTERM.
 
-#![allow(clippy::unwrap_used, reason = "test helpers may panic")]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers may panic")]
 
+mod binary;
+
 use async_graphql::{Request, Variables};
 use axum::body::Body;
 use axum::http::{Request as HttpRequest, StatusCode};
