@@ -75,8 +75,14 @@ impl AppState {
     /// resolvers raised already carry one; the rest come from parsing and validation, before any
     /// resolver ran: `LIMIT_EXCEEDED` for depth, complexity and recursion limits, else
     /// `BAD_USER_INPUT`.
+    /// Logs one line per request: id, caller, operation names, error codes and duration.
     pub async fn execute(&self, batch: BatchRequest, viewer: Option<UserId>) -> BatchResponse {
+        let started = std::time::Instant::now();
         let request_id = self.next_request_id();
+        let operations: Vec<String> = batch
+            .iter()
+            .map(|it| it.operation_name.clone().unwrap_or_else(|| "-".into()))
+            .collect();
         let mut batch = batch.data(RequestId(request_id.clone()));
         if let Some(user) = viewer {
             batch = crate::loaders::install(batch.data(Viewer(user)), &self.db, user);
@@ -86,6 +92,7 @@ impl AppState {
             BatchResponse::Single(it) => vec![it],
             BatchResponse::Batch(list) => list.iter_mut().collect(),
         };
+        let mut codes = Vec::new();
         for response in responses {
             for err in &mut response.errors {
                 let coded = err.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
@@ -98,8 +105,21 @@ impl AppState {
                     ext.set("code", code);
                     ext.set("requestId", request_id.clone());
                 }
+                if let Some(async_graphql::Value::String(code)) =
+                    err.extensions.as_ref().and_then(|ext| ext.get("code"))
+                {
+                    codes.push(code.clone());
+                }
             }
         }
+        tracing::info!(
+            request_id,
+            user = viewer.map(|it| it.0),
+            operations = operations.join(","),
+            errors = codes.join(","),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "graphql request"
+        );
         res
     }
 }
