@@ -13,8 +13,6 @@ pub(crate) const WORKOUTS_PAGE: &str = "SELECT id, template_id, workout_date, lo
 pub(crate) const MASTERS_PAGE: &str = "SELECT id, name, muscle_group, normalized_name FROM master_exercises \
      WHERE user_id = $1 AND normalized_name LIKE $2 AND (normalized_name > $3 OR (normalized_name = $3 AND id > $4)) \
      ORDER BY normalized_name, id LIMIT $5";
-pub(crate) const RECENT_WORKOUTS: &str = "SELECT id, template_id, workout_date, local_date FROM workout_sessions \
-     WHERE user_id = $1 ORDER BY workout_date DESC, id DESC LIMIT 20";
 pub(crate) const WORKOUT_BY_ID: &str = "SELECT id, template_id, workout_date, local_date FROM workout_sessions WHERE user_id = $1 AND id = $2";
 /// The columns of a set line as the API shows it (a macro, so `concat!` can build statements).
 macro_rules! set_columns {
@@ -32,8 +30,6 @@ pub(crate) const SETS_OF_EXERCISE_IN_SESSION: &str = concat!(
     set_columns!(),
     " FROM session_exercises WHERE user_id = $1 AND session_id = $2 AND resolved_exercise_name = $3 ORDER BY id"
 );
-pub(crate) const TEMPLATES: &str =
-    "SELECT id, name, dedupe_key FROM workout_templates WHERE user_id = $1 ORDER BY name, id";
 pub(crate) const TEMPLATE_BY_ID: &str =
     "SELECT id, name, dedupe_key FROM workout_templates WHERE user_id = $1 AND id = $2";
 /// Case-insensitive on both backends (SQLite's `LIKE` is, PostgreSQL's is not).
@@ -53,13 +49,11 @@ pub(crate) const VIEWER: &str = "SELECT u.id AS id, u.email AS email, u.display_
 /// Every simple read, by the service call that runs it (for plan inspection).
 pub(crate) const ALL: &[(&str, &str)] = &[
     ("users.viewer", VIEWER),
-    ("workouts.recent", RECENT_WORKOUTS),
     ("workouts.page", WORKOUTS_PAGE),
     ("exercises.masters_page", MASTERS_PAGE),
     ("workouts.by_id", WORKOUT_BY_ID),
     ("workouts.last_exercise_data (session)", LAST_SESSION_OF_EXERCISE),
     ("workouts.last_exercise_data (sets)", SETS_OF_EXERCISE_IN_SESSION),
-    ("templates.list", TEMPLATES),
     ("templates.by_id", TEMPLATE_BY_ID),
     ("templates.page", TEMPLATES_PAGE),
     ("templates.exercises", TEMPLATE_EXERCISES),
@@ -196,6 +190,25 @@ pub struct MasterPageRow {
     pub normalized_name: String,
 }
 
+/// The parameters of a page sorted by `(name, id)`: the user, a `LIKE` pattern containing
+/// `search` (its wildcards dropped), the key to start after, and the row count.
+fn by_name_page_values(
+    user: UserId,
+    search: &str,
+    after: Option<(String, i64)>,
+    limit: u64,
+) -> Vec<Value> {
+    let pattern = format!("%{}%", search.replace(['%', '_'], ""));
+    let (name, id) = after.unwrap_or((String::new(), 0));
+    vec![
+        user.0.into(),
+        pattern.into(),
+        name.into(),
+        id.into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ]
+}
+
 /// A page of the user's master exercises whose normalized name contains `search`, by name,
 /// strictly after the `(normalized_name, id)` key.
 pub async fn master_exercises_page(
@@ -205,23 +218,9 @@ pub async fn master_exercises_page(
     after: Option<(String, i64)>,
     limit: u64,
 ) -> Result<Vec<MasterPageRow>, QueryError> {
-    let pattern = format!("%{}%", domain::normalize_exercise_name(search).replace(['%', '_'], ""));
-    let (name, id) = after.unwrap_or((String::new(), 0));
-    let values = vec![
-        user.0.into(),
-        pattern.into(),
-        name.into(),
-        id.into(),
-        i64::try_from(limit).unwrap_or(i64::MAX).into(),
-    ];
+    let search = domain::normalize_exercise_name(search);
+    let values = by_name_page_values(user, &search, after, limit);
     Ok(MasterPageRow::find_by_statement(stmt(db, MASTERS_PAGE, values)).all(&db.conn).await?)
-}
-
-/// The user's 20 most recent workouts, newest first.
-pub async fn recent_workouts(db: &Db, user: UserId) -> Result<Vec<WorkoutView>, QueryError> {
-    Ok(WorkoutView::find_by_statement(stmt(db, RECENT_WORKOUTS, vec![user.0.into()]))
-        .all(&db.conn)
-        .await?)
 }
 
 /// One of the user's workouts; another user's id is `NotFound`, like an unknown one.
@@ -287,23 +286,8 @@ pub async fn templates_page(
     after: Option<(String, i64)>,
     limit: u64,
 ) -> Result<Vec<TemplateView>, QueryError> {
-    let pattern = format!("%{}%", search.trim().to_lowercase().replace(['%', '_'], ""));
-    let (name, id) = after.unwrap_or((String::new(), 0));
-    let values = vec![
-        user.0.into(),
-        pattern.into(),
-        name.into(),
-        id.into(),
-        i64::try_from(limit).unwrap_or(i64::MAX).into(),
-    ];
+    let values = by_name_page_values(user, &search.trim().to_lowercase(), after, limit);
     Ok(TemplateView::find_by_statement(stmt(db, TEMPLATES_PAGE, values)).all(&db.conn).await?)
-}
-
-/// The user's templates, by name.
-pub async fn templates(db: &Db, user: UserId) -> Result<Vec<TemplateView>, QueryError> {
-    Ok(TemplateView::find_by_statement(stmt(db, TEMPLATES, vec![user.0.into()]))
-        .all(&db.conn)
-        .await?)
 }
 
 /// The exercise lines of one of the user's templates, in order.

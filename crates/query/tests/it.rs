@@ -262,7 +262,7 @@ mod writes {
     use chrono::{TimeZone, Utc};
     use domain::{KG_PER_LB, SetType, WeightUnit};
     use query::reads::{
-        last_exercise_data, recent_workouts, template_exercises, templates, workout,
+        last_exercise_data, template_exercises, templates_page, workout, workouts_page,
     };
     use query::templates::{self, LineInput};
     use query::workouts::{self, ExerciseInput, SetInput, SetUpdate};
@@ -319,7 +319,7 @@ mod writes {
                 let before = last_exercise_data(db, UserId(1), "Bench Press", None, Some(session.id)).await.unwrap();
                 assert!(before.is_none_or(|it| it.workout.id != session.id));
                 assert_eq!(workout(db, UserId(1), session.id).await.unwrap(), session);
-                assert_eq!(recent_workouts(db, UserId(1)).await.unwrap()[0].id, session.id);
+                assert_eq!(workouts_page(db, UserId(1), None, 20).await.unwrap()[0].id, session.id);
 
                 // Editing a set re-derives its canonical columns.
                 workouts::update_sets(db, UserId(1), &[SetUpdate { id: top.id, weight: Some(100.0), unit: WeightUnit::Kg, reps: Some(3) }]).await.unwrap();
@@ -331,7 +331,7 @@ mod writes {
                 templates::update(db, UserId(1), template, "Push", &[LineInput { id: Some(lines[0].id), exercise_name: "Bench Press".to_owned() }], now).await.unwrap();
                 let after = template_exercises(db, UserId(1), template).await.unwrap();
                 assert_eq!(after.iter().map(|it| it.id).collect::<Vec<_>>(), vec![lines[0].id]);
-                assert!(templates(db, UserId(1)).await.unwrap().iter().any(|it| it.id == template && it.name == "Push"));
+                assert!(templates_page(db, UserId(1), "", None, 100).await.unwrap().iter().any(|it| it.id == template && it.name == "Push"));
 
                 workouts::delete(db, UserId(1), session.id).await.unwrap();
                 assert_eq!(workout(db, UserId(1), session.id).await.unwrap_err().code(), "NOT_FOUND");
@@ -344,8 +344,8 @@ mod writes {
             let (db, _) = services(&t.db, phase);
             let now = Utc.with_ymd_and_hms(2025, 11, 25, 18, 0, 0).unwrap();
             let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
-            let own_session = recent_workouts(&db, UserId(1)).await.unwrap()[0].id;
-            let foreign_session = recent_workouts(&db, UserId(2)).await.unwrap()[0].id;
+            let own_session = workouts_page(&db, UserId(1), None, 1).await.unwrap()[0].id;
+            let foreign_session = workouts_page(&db, UserId(2), None, 1).await.unwrap()[0].id;
             let bad = vec![ExerciseInput {
                 template_exercise_id: None,
                 exercise_name: " ".to_owned(),
@@ -477,7 +477,7 @@ mod analytics {
 
 mod batched_reads {
     use query::reads::{
-        linked_masters_for, sets_for, template_exercises, template_lines_for, templates,
+        linked_masters_for, sets_for, template_exercises, template_lines_for, templates_page,
     };
 
     use super::*;
@@ -504,7 +504,7 @@ mod batched_reads {
                 assert_eq!(got.iter().map(|l| l.id).collect::<Vec<_>>(), expected.iter().map(|l| l.id).collect::<Vec<_>>());
                 assert!(got.iter().zip(&expected).all(|(a, b)| a.weight_kg == b.weight_kg && a.resolved_exercise_name == b.resolved_exercise_name));
 
-                let own = templates(&db, UserId(1)).await.unwrap();
+                let own = templates_page(&db, UserId(1), "", None, 1000).await.unwrap();
                 let template_ids: Vec<i64> = own.iter().map(|t| t.id).collect();
                 let batched = template_lines_for(&db, UserId(1), &template_ids).await.unwrap();
                 let mut one_by_one = Vec::new();
