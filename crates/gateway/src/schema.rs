@@ -128,6 +128,20 @@ pub enum WeightUnit {
     Lbs,
 }
 
+impl From<Unit> for WeightUnit {
+    fn from(it: Unit) -> Self {
+        match it {
+            Unit::Kg => Self::Kg,
+            Unit::Lbs => Self::Lbs,
+        }
+    }
+}
+
+/// A unit as stored (`kg`, `lbs`); kg for anything else, which the schema's checks rule out.
+fn stored_unit(text: &str) -> Unit {
+    text.parse().unwrap_or(Unit::Kg)
+}
+
 impl From<WeightUnit> for Unit {
     fn from(it: WeightUnit) -> Self {
         match it {
@@ -145,8 +159,7 @@ async fn unit_and_today(
     requested: Option<WeightUnit>,
 ) -> Result<(Unit, NaiveDate)> {
     let viewer = reads::viewer(db, user).await.map_err(|e| to_client(ctx, &e))?;
-    let unit = requested
-        .map_or_else(|| viewer.default_weight_unit.parse().unwrap_or(Unit::Kg), Into::into);
+    let unit = requested.map_or_else(|| stored_unit(&viewer.default_weight_unit), Into::into);
     let zone: domain::UserTimeZone = viewer.timezone.parse().unwrap_or(domain::UserTimeZone::UTC);
     Ok((unit, domain::local_date(Utc::now(), zone)))
 }
@@ -162,7 +175,7 @@ async fn answer_unit(
         return Ok(unit.into());
     }
     let viewer = reads::viewer(db, user).await.map_err(|e| to_client(ctx, &e))?;
-    Ok(viewer.default_weight_unit.parse().unwrap_or(Unit::Kg))
+    Ok(stored_unit(&viewer.default_weight_unit))
 }
 
 #[derive(Debug, SimpleObject)]
@@ -384,7 +397,7 @@ impl From<&reads::SetView> for SetLine {
                 _ => SetType::Working,
             },
             weight: it.weight,
-            unit: if it.unit == Unit::Lbs.as_str() { WeightUnit::Lbs } else { WeightUnit::Kg },
+            unit: stored_unit(&it.unit).into(),
             weight_kg: it.weight_kg,
             reps: it.reps,
             sets: it.sets,
@@ -452,11 +465,7 @@ pub struct Preferences {
 impl From<preferences::PreferencesView> for Preferences {
     fn from(it: preferences::PreferencesView) -> Self {
         Self {
-            default_weight_unit: if it.default_weight_unit == Unit::Lbs {
-                WeightUnit::Lbs
-            } else {
-                WeightUnit::Kg
-            },
+            default_weight_unit: it.default_weight_unit.into(),
             progression_type: it.progression_type,
             target_workouts_per_week: it.target_workouts_per_week,
             warmup_strategy: it.warmup_strategy,
@@ -493,11 +502,7 @@ impl QueryRoot {
             email: it.email,
             display_name: it.display_name,
             timezone: it.timezone,
-            preferred_unit: if it.default_weight_unit == "lbs" {
-                WeightUnit::Lbs
-            } else {
-                WeightUnit::Kg
-            },
+            preferred_unit: stored_unit(&it.default_weight_unit).into(),
         })
     }
 
@@ -520,7 +525,7 @@ impl QueryRoot {
             .await
             .map_err(|e| to_client(ctx, &e))?;
         Ok(Dashboard {
-            unit: if unit_used == Unit::Lbs { WeightUnit::Lbs } else { WeightUnit::Kg },
+            unit: unit_used.into(),
             current: totals(&it.current, unit_used),
             previous: totals(&it.previous, unit_used),
             exercises: it
