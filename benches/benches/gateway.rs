@@ -22,7 +22,7 @@ use gateway::{AppState, Auth, Limits, app};
 use hdrhistogram::Histogram;
 use http_body_util::BodyExt;
 use query::progress::{TimeRange, dashboard, user_today};
-use query::{Db, Flags, UserId, reads};
+use query::{Db, Flags, UserId, workouts};
 use tower::ServiceExt;
 
 const USER: i64 = 64;
@@ -84,15 +84,15 @@ fn nested_list(
 ) {
     let query = serde_json::json!({"query": "{ recentWorkouts(first: 20) { edges { node { id localDate exercises { exerciseName sets { setType weight unit reps rpe } } } } } }"}).to_string();
     let per_parent = timed(runtime, 2000, async || {
-        let page = reads::workouts_page(db, UserId(USER), None, 21).await.expect("page");
+        let page = workouts::workouts_page(db, UserId(USER), None, 21, false).await.expect("page");
         for w in page.iter().take(20) {
-            black_box(reads::sets_for(db, UserId(USER), &[w.id]).await.expect("sets"));
+            black_box(workouts::sets_for(db, UserId(USER), &[w.id]).await.expect("sets"));
         }
     });
     let batched = timed(runtime, 2000, async || {
-        let page = reads::workouts_page(db, UserId(USER), None, 21).await.expect("page");
+        let page = workouts::workouts_page(db, UserId(USER), None, 21, false).await.expect("page");
         let ids: Vec<i64> = page.iter().take(20).map(|w| w.id).collect();
-        black_box(reads::sets_for(db, UserId(USER), &ids).await.expect("sets"));
+        black_box(workouts::sets_for(db, UserId(USER), &ids).await.expect("sets"));
     });
     let through_gateway = timed(runtime, 2000, async || {
         black_box(post(router, token, &query, "recentWorkouts").await);

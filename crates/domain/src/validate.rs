@@ -6,7 +6,8 @@ use std::ops::RangeInclusive;
 
 use chrono::{DateTime, Duration, Utc};
 
-/// The documented bounds on user input.
+/// The documented bounds on user input: the one home of every range and count a write or a page
+/// is checked against (the services validate with them, the gateway sizes its lists by them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits;
 
@@ -15,9 +16,25 @@ impl Limits {
     pub const REPS: RangeInclusive<i32> = 0..=1000;
     pub const SETS: RangeInclusive<i32> = 1..=100;
     pub const RPE: RangeInclusive<f64> = 1.0..=10.0;
+    pub const REST_SECONDS: RangeInclusive<i32> = 0..=3600;
     pub const NAME_CHARS: RangeInclusive<usize> = 1..=100;
     pub const EXERCISES_PER_WORKOUT: usize = 50;
     pub const SET_LINES_PER_WORKOUT: usize = 500;
+    /// Lines of one template.
+    pub const TEMPLATE_LINES: usize = 50;
+    /// Workouts of one offline batch (`saveWorkouts`).
+    pub const WORKOUTS_PER_BATCH: usize = 20;
+    /// Set lines changed by one `updateSets`.
+    pub const SET_UPDATES: usize = 500;
+    /// Rows of one page of a list (`first`).
+    pub const PAGE_SIZE: RangeInclusive<i32> = 1..=100;
+    /// Entries of a ranking (`topExercises(first)`).
+    pub const RANKING_SIZE: RangeInclusive<i32> = 1..=50;
+    /// Preferences.
+    pub const TARGET_WORKOUTS_PER_WEEK: RangeInclusive<f64> = 1.0..=14.0;
+    pub const WARMUP_SETS: RangeInclusive<i32> = 0..=10;
+    pub const WARMUP_PERCENT: RangeInclusive<i32> = 1..=100;
+    pub const BODYWEIGHT_KG: RangeInclusive<f64> = 20.0..=400.0;
 }
 
 /// One broken rule: `field` is a path such as `exercises[2].sets[0].reps`.

@@ -1,48 +1,33 @@
-//! The HTTP surface: routes, the GraphQL handler (authentication, batch limit, request ids),
-//! health checks, body-size and time limits.
+//! The HTTP surface: routes, the GraphQL handler (media types, body limit, authentication, batch
+//! limit, time limit, request ids), health checks.
+//!
+//! Every answer of `/graphql`, errors included, is a GraphQL JSON response whose errors carry an
+//! `extensions.code` and the `requestId` of the log line the request wrote. Status codes follow
+//! the GraphQL-over-HTTP specification: with `Accept: application/graphql-response+json` a request
+//! that never executed (malformed, invalid, over a limit) is 4xx; with `application/json` a
+//! well-formed request answers 200 whatever its errors. Bodies are limited before they are
+//! buffered (413), only JSON is accepted (415: a form or `text/plain` post from another site never
+//! executes), and `GET` is refused (405), so no mutation can run from a link.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions, ServerError};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql::{BatchRequest, BatchResponse, ServerError};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use query::{Db, UserId};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::Auth;
-use crate::error::RequestId;
-use crate::schema::{AppSchema, Viewer, build_schema};
-
-/// Request limits, all from configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_depth: usize,
-    pub max_complexity: usize,
-    pub max_batch: usize,
-    pub max_body_bytes: usize,
-    pub timeout: Duration,
-    /// Production: no GraphiQL, no introspection.
-    pub production: bool,
-}
-
-impl Limits {
-    /// The defaults the binary starts with.
-    pub const DEFAULT: Self = Self {
-        max_depth: 10,
-        max_complexity: 500,
-        max_batch: 5,
-        max_body_bytes: 64 * 1024,
-        timeout: Duration::from_secs(10),
-        production: false,
-    };
-}
+use crate::error::{ErrorCode, RequestId, coded};
+use crate::limits::Limits;
+use crate::schema::{AppSchema, Clock, Viewer, build_schema};
 
 /// Everything a request handler needs.
 #[derive(Clone)]
@@ -61,8 +46,14 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// A state whose resolvers read the system clock.
     pub fn new(db: Db, auth: Auth, limits: Limits) -> Self {
-        let schema = build_schema(db.clone(), &limits);
+        Self::with_clock(db, auth, limits, Clock::System)
+    }
+
+    /// A state whose resolvers read "now" from `clock`.
+    pub fn with_clock(db: Db, auth: Auth, limits: Limits, clock: Clock) -> Self {
+        let schema = build_schema(db.clone(), &limits, clock);
         Self { schema, db, auth, limits, next_request: Arc::new(AtomicU64::new(1)) }
     }
 
@@ -71,19 +62,27 @@ impl AppState {
         format!("req-{:08x}", self.next_request.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Executes a request for `viewer` and gives every error a stable `extensions.code`: errors the
-    /// resolvers raised already carry one; the rest come from parsing and validation, before any
-    /// resolver ran: `LIMIT_EXCEEDED` for depth, complexity and recursion limits, else
-    /// `BAD_USER_INPUT`.
-    /// Logs one line per request: id, caller, operation names, error codes and duration.
+    /// Executes a request for `viewer` under a fresh request id.
     pub async fn execute(&self, batch: BatchRequest, viewer: Option<UserId>) -> BatchResponse {
+        self.execute_as(batch, viewer, &self.next_request_id()).await
+    }
+
+    /// Executes a request for `viewer` and gives every error a stable `extensions.code` and the
+    /// request id: errors the resolvers raised already carry a code; the rest come from parsing
+    /// and validation, before any resolver ran (`ErrorCode::of_request_error`).
+    /// Logs one line per request: id, caller, operation names, error codes and duration.
+    async fn execute_as(
+        &self,
+        batch: BatchRequest,
+        viewer: Option<UserId>,
+        request_id: &str,
+    ) -> BatchResponse {
         let started = std::time::Instant::now();
-        let request_id = self.next_request_id();
         let operations: Vec<String> = batch
             .iter()
             .map(|it| it.operation_name.clone().unwrap_or_else(|| "-".into()))
             .collect();
-        let mut batch = batch.data(RequestId(request_id.clone()));
+        let mut batch = batch.data(RequestId(request_id.to_owned()));
         if let Some(user) = viewer {
             batch = crate::loaders::install(batch.data(Viewer(user)), &self.db, user);
         }
@@ -97,13 +96,10 @@ impl AppState {
             for err in &mut response.errors {
                 let coded = err.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
                 if !coded {
-                    let limit = ["nested too deep", "too complex", "recursion depth", "directives"]
-                        .iter()
-                        .any(|it| err.message.contains(it));
-                    let code = if limit { "LIMIT_EXCEEDED" } else { "BAD_USER_INPUT" };
+                    let code = ErrorCode::of_request_error(err);
                     let ext = err.extensions.get_or_insert_with(Default::default);
-                    ext.set("code", code);
-                    ext.set("requestId", request_id.clone());
+                    ext.set("code", code.as_str());
+                    ext.set("requestId", request_id.to_owned());
                 }
                 if let Some(async_graphql::Value::String(code)) =
                     err.extensions.as_ref().and_then(|ext| ext.get("code"))
@@ -125,50 +121,265 @@ impl AppState {
 }
 
 /// The router: `POST /graphql`, GraphiQL at `/` (not in production), `/healthz`, `/readyz`.
+/// The body limit holds on every route; the time limit on every route (on `/graphql` it answers
+/// a GraphQL error).
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
-    let mut router = Router::new()
-        .route("/graphql", axum::routing::post(graphql))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz));
+    let mut others =
+        Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz));
     if !limits.production {
-        router = router.route(
-            "/",
-            get(|| async { Html(GraphiQLSource::build().endpoint("/graphql").finish()) }),
-        );
+        others = others.merge(crate::graphiql::routes());
     }
-    router
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+    let others =
+        others.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout));
+    Router::new()
+        .route("/graphql", post(graphql).fallback(method_not_allowed))
+        .merge(others)
+        .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .with_state(state)
 }
 
-fn limit_exceeded(message: &str, request_id: &str) -> Response {
-    let mut err = ServerError::new(message, None);
-    err.extensions = async_graphql::Error::new(message)
-        .extend_with(|_, ext| {
-            ext.set("code", "LIMIT_EXCEEDED");
-            ext.set("requestId", request_id.to_owned());
-        })
-        .extensions;
-    let body = BatchResponse::Single(async_graphql::Response::from_errors(vec![err]));
-    GraphQLResponse::from(body).into_response()
+/// The media type of `/graphql` answers, from the request's `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    /// `application/json`: a well-formed request answers 200 whatever its errors.
+    Json,
+    /// `application/graphql-response+json`: a request that never executed answers 4xx.
+    GraphqlResponse,
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLBatchRequest,
-) -> Response {
-    let batch = request.into_inner();
-    let n_operations = batch.iter().count();
-    if n_operations > state.limits.max_batch {
-        let message = format!("at most {} operations per request", state.limits.max_batch);
-        return limit_exceeded(&message, &state.next_request_id());
+impl Media {
+    fn of(headers: &HeaderMap) -> Self {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|it| it.to_str().ok())
+            .any(|it| it.to_ascii_lowercase().contains("application/graphql-response+json"));
+        if accepts { Self::GraphqlResponse } else { Self::Json }
     }
-    let viewer =
-        state.auth.verify(headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())).ok();
-    GraphQLResponse::from(state.execute(batch, viewer).await).into_response()
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::Json => "application/json",
+            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        })
+    }
+}
+
+/// A GraphQL JSON answer holding one error with `code`.
+fn error_response(
+    status: StatusCode,
+    media: Media,
+    code: ErrorCode,
+    message: &str,
+    request_id: &str,
+) -> Response {
+    let err = coded(code, message, request_id);
+    let mut server_error = ServerError::new(message, None);
+    server_error.extensions = err.extensions;
+    let body = async_graphql::Response::from_errors(vec![server_error]);
+    tracing::info!(
+        request_id,
+        status = status.as_u16(),
+        errors = code.as_str(),
+        "graphql request refused"
+    );
+    json_response(status, media, &BatchResponse::Single(body))
+}
+
+fn json_response(status: StatusCode, media: Media, body: &BatchResponse) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            (status, [(header::CONTENT_TYPE, media.content_type())], bytes).into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Refuses bodies over the limit before they are buffered: at once when `Content-Length` says so,
+/// else as soon as the streamed body passes the limit (every route's body is length-limited).
+async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let max = state.limits.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|it| it.to_str().ok())
+        .and_then(|it| it.parse::<u64>().ok());
+    if declared.is_some_and(|it| it > max as u64) {
+        return too_large(&state, Media::of(request.headers()));
+    }
+    next.run(request.map(|body| Body::new(Limited::new(body, max)))).await
+}
+
+fn too_large(state: &AppState, media: Media) -> Response {
+    let message = format!("the request body is larger than {} bytes", state.limits.max_body_bytes);
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        media,
+        ErrorCode::LimitExceeded,
+        &message,
+        &state.next_request_id(),
+    )
+}
+
+async fn method_not_allowed(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let mut res = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Media::of(&headers),
+        ErrorCode::BadRequest,
+        "send GraphQL requests with POST",
+        &state.next_request_id(),
+    );
+    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    res
+}
+
+/// Whether the request's content type is JSON (`application/json`, any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|it| it.to_str().ok())
+        .and_then(|it| it.split(';').next())
+        .is_some_and(|it| it.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Whether reading a body failed because it passed the length limit.
+fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(it) = cause {
+        if it.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = it.source();
+    }
+    false
+}
+
+/// Why a body is not a GraphQL request, in words for a person; `None` when it is one.
+fn request_problem(body: &serde_json::Value) -> Option<String> {
+    let items: Vec<&serde_json::Value> = match body {
+        serde_json::Value::Array(list) if list.is_empty() => {
+            return Some("a batch must hold at least one request".to_owned());
+        }
+        serde_json::Value::Array(list) => list.iter().collect(),
+        other => vec![other],
+    };
+    for (idx, item) in items.iter().enumerate() {
+        let at = if matches!(body, serde_json::Value::Array(_)) {
+            format!("request {idx}: ")
+        } else {
+            String::new()
+        };
+        let Some(fields) = item.as_object() else {
+            return Some(format!("{at}a request must be a JSON object with a `query` string"));
+        };
+        if !fields.get("query").is_some_and(serde_json::Value::is_string) {
+            return Some(format!("{at}`query` must be a string holding a GraphQL document"));
+        }
+        for (name, ok) in [
+            ("operationName", serde_json::Value::is_string as fn(&serde_json::Value) -> bool),
+            ("variables", serde_json::Value::is_object),
+            ("extensions", serde_json::Value::is_object),
+        ] {
+            if fields.get(name).is_some_and(|it| !it.is_null() && !ok(it)) {
+                let kind = if name == "operationName" { "a string" } else { "an object" };
+                return Some(format!("{at}`{name}` must be {kind} when given"));
+            }
+        }
+    }
+    None
+}
+
+/// The batch a body holds, or the 400 that says why it holds none.
+fn parse_batch(bytes: &Bytes) -> Result<BatchRequest, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
+        format!("the request body is not valid JSON (line {}, column {})", err.line(), err.column())
+    })?;
+    if let Some(problem) = request_problem(&value) {
+        return Err(problem);
+    }
+    serde_json::from_value(value).map_err(|_| "the request is not a GraphQL request".to_owned())
+}
+
+/// Whether a response is a request error: nothing executed (no data, and no error has a path).
+fn never_executed(res: &BatchResponse) -> bool {
+    match res {
+        BatchResponse::Single(it) => {
+            it.data == async_graphql::Value::Null
+                && !it.errors.is_empty()
+                && it.errors.iter().all(|err| err.path.is_empty())
+        }
+        BatchResponse::Batch(_) => false,
+    }
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let media = Media::of(&headers);
+    let request_id = state.next_request_id();
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            ErrorCode::BadRequest,
+            "send the request as application/json",
+            &request_id,
+        );
+    }
+    let work = async {
+        let bytes = match Limited::new(body, state.limits.max_body_bytes).collect().await {
+            Ok(it) => it.to_bytes(),
+            Err(err) if is_length_limit(err.as_ref()) => return too_large(&state, media),
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    ErrorCode::BadRequest,
+                    "the request body could not be read",
+                    &request_id,
+                );
+            }
+        };
+        let batch = match parse_batch(&bytes) {
+            Ok(it) => it,
+            Err(message) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    ErrorCode::BadRequest,
+                    &message,
+                    &request_id,
+                );
+            }
+        };
+        let n_operations = batch.iter().count();
+        if n_operations > state.limits.max_batch {
+            let status = match media {
+                Media::Json => StatusCode::OK,
+                Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+            };
+            let message = format!("at most {} operations per request", state.limits.max_batch);
+            return error_response(status, media, ErrorCode::LimitExceeded, &message, &request_id);
+        }
+        let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let viewer = state.auth.verify(token).ok();
+        let res = state.execute_as(batch, viewer, &request_id).await;
+        let status = if media == Media::GraphqlResponse && never_executed(&res) {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        json_response(status, media, &res)
+    };
+    match tokio::time::timeout(state.limits.timeout, work).await {
+        Ok(res) => res,
+        Err(_) => error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            media,
+            ErrorCode::Timeout,
+            &format!("the request took longer than {} ms", state.limits.timeout.as_millis()),
+            &request_id,
+        ),
+    }
 }
 
 /// Ready when the database answers and no migration is pending.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_graphql::BatchRequest;
 use async_graphql::dataloader::{DataLoader, Loader};
-use query::{Db, QueryError, UserId, reads};
+use query::{Db, QueryError, UserId, exercises, templates, workouts};
 
 /// Children fetched for many parents by one service call, and the parent each row belongs to.
 pub trait Batched: Send + Sync + 'static {
@@ -31,7 +31,7 @@ pub trait Batched: Send + Sync + 'static {
 pub struct WorkoutSets;
 
 impl Batched for WorkoutSets {
-    type Row = reads::SetView;
+    type Row = workouts::SetView;
 
     fn parent(row: &Self::Row) -> i64 {
         row.session_id
@@ -42,7 +42,7 @@ impl Batched for WorkoutSets {
         user: UserId,
         parents: &[i64],
     ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
-        reads::sets_for(db, user, parents)
+        workouts::sets_for(db, user, parents)
     }
 }
 
@@ -51,7 +51,7 @@ impl Batched for WorkoutSets {
 pub struct TemplateLines;
 
 impl Batched for TemplateLines {
-    type Row = reads::TemplateExerciseView;
+    type Row = templates::TemplateExerciseView;
 
     fn parent(row: &Self::Row) -> i64 {
         row.template_id
@@ -62,7 +62,7 @@ impl Batched for TemplateLines {
         user: UserId,
         parents: &[i64],
     ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
-        reads::template_lines_for(db, user, parents)
+        templates::template_lines_for(db, user, parents)
     }
 }
 
@@ -71,7 +71,7 @@ impl Batched for TemplateLines {
 pub struct LinkedMasters;
 
 impl Batched for LinkedMasters {
-    type Row = reads::LinkedMaster;
+    type Row = exercises::LinkedMaster;
 
     fn parent(row: &Self::Row) -> i64 {
         row.template_exercise_id
@@ -82,7 +82,7 @@ impl Batched for LinkedMasters {
         user: UserId,
         parents: &[i64],
     ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
-        reads::linked_masters_for(db, user, parents)
+        exercises::linked_masters_for(db, user, parents)
     }
 }
 

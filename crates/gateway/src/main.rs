@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use db::{Backend, DEFAULT_SQLITE_URL, DbConfig, ParamLimit};
-use gateway::{AppState, Auth, Limits, app};
+use gateway::{AppState, Auth, Clock, Limits, app};
 use query::{Db, Flags, UserId};
 
 /// Gateway configuration. Every flag can also be set through its environment variable.
@@ -42,6 +42,15 @@ struct Config {
     /// Maximum operations in one batched request.
     #[arg(long, env = "SWOLE_MAX_BATCH", default_value_t = Limits::DEFAULT.max_batch)]
     max_batch: usize,
+    /// Maximum request body in bytes (larger bodies answer 413 before they are read).
+    #[arg(long, env = "SWOLE_MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
+    max_body_bytes: usize,
+    /// Time limit of one request in milliseconds (slower requests answer 408).
+    #[arg(long, env = "SWOLE_TIMEOUT_MS", default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Empty workouts (started, never saved) older than this many minutes are deleted.
+    #[arg(long, env = "SWOLE_EMPTY_WORKOUT_MAX_AGE_MIN", default_value_t = 240)]
+    empty_workout_max_age_min: u64,
 }
 
 fn main() -> ExitCode {
@@ -102,6 +111,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
         max_batch: config.max_batch,
+        max_body_bytes: config.max_body_bytes,
+        timeout: std::time::Duration::from_millis(config.timeout_ms),
         production: config.production,
         ..Limits::DEFAULT
     };
@@ -118,8 +129,16 @@ async fn run(config: Config) -> anyhow::Result<()> {
         writeln!(out, "dev token for user 1: {}", auth.token_for(UserId(1), 7 * 24 * 3600))?;
     }
     drop(out);
+    let cleanup = tokio::spawn(gateway::maintenance::clean_empty_workouts(
+        db.clone(),
+        Clock::System,
+        std::time::Duration::from_mins(config.empty_workout_max_age_min),
+        std::time::Duration::from_mins(10),
+    ));
     let app = app(AppState::new(db, auth, limits));
+    // In-flight requests complete before the process exits.
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
+    cleanup.abort();
     Ok(())
 }
 

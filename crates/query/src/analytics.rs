@@ -180,7 +180,7 @@ pub async fn linking_suggestions(
     ))
     .all(&db.conn)
     .await?;
-    let masters = crate::reads::master_exercises(db, user).await?;
+    let masters = crate::exercises::master_exercises(db, user).await?;
     let mut res = Vec::new();
     for te in candidates {
         let best = masters

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use sea_orm::{DbBackend, Statement, Value};
 
-use crate::{analytics, progress, reads, resolution};
+use crate::{analytics, exercises, progress, resolution, templates, users, workouts};
 
 /// One statement shape, named after the service call that runs it.
 #[derive(Debug, Clone)]
@@ -57,9 +57,14 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         entry("resolution.refresh (cache)", resolution::refresh_cache_sql(4), with_user(&four)),
         entry("resolution.refresh (set lines)", resolution::refresh_lines_sql(4), with_user(&four)),
         entry(
-            "workouts.save_new (replay)",
-            crate::workouts::REPLAY.to_owned(),
+            "workouts.save_workout (replay)",
+            workouts::write::REPLAY.to_owned(),
             vec![user.into(), "key".into()],
+        ),
+        entry(
+            "workouts.start (reuse empty)",
+            workouts::write::REUSABLE_EMPTY.to_owned(),
+            vec![user.into(), chrono::Utc::now().into(), 1i64.into()],
         ),
         entry("analytics.personal_records", analytics::personal_records_sql(), vec![user.into()]),
         entry(
@@ -82,11 +87,15 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             analytics::TARGET_PER_WEEK.to_owned(),
             vec![user.into()],
         ),
-        entry("workouts.sets_for (batched)", reads::sets_for_sql(4), with_user(&four)),
-        entry("templates.lines_for (batched)", reads::template_lines_for_sql(4), with_user(&four)),
+        entry("workouts.sets_for (batched)", workouts::read::sets_for_sql(4), with_user(&four)),
+        entry(
+            "templates.lines_for (batched)",
+            templates::read::template_lines_for_sql(4),
+            with_user(&four),
+        ),
         entry(
             "exercises.linked_masters_for (batched)",
-            reads::linked_masters_for_sql(4),
+            exercises::read::linked_masters_for_sql(4),
             with_user(&four),
         ),
         entry(
@@ -95,7 +104,12 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             vec![user.into(), false.into()],
         ),
     ];
-    for (name, sql) in reads::ALL {
+    for (name, sql) in users::STATEMENTS
+        .iter()
+        .chain(workouts::read::STATEMENTS)
+        .chain(templates::read::STATEMENTS)
+        .chain(exercises::read::STATEMENTS)
+    {
         let values = match *name {
             "workouts.last_exercise_data (session)" => {
                 vec![user.into(), "Bench Press".into(), 0i64.into()]
@@ -113,7 +127,13 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
                 vec![user.into(), 1i64.into()]
             }
             "workouts.page" => {
-                vec![user.into(), chrono::Utc::now().into(), i64::MAX.into(), 21i64.into()]
+                vec![
+                    user.into(),
+                    chrono::Utc::now().into(),
+                    i64::MAX.into(),
+                    21i64.into(),
+                    false.into(),
+                ]
             }
             "exercises.masters_page" => {
                 vec![user.into(), "%bench%".into(), String::new().into(), 0i64.into(), 21i64.into()]

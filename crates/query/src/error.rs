@@ -13,6 +13,10 @@ pub enum QueryError {
     Invalid(#[from] ValidationError),
     #[error("not available: {0}")]
     Unavailable(&'static str),
+    /// A stored value outside its domain (a unit, set type or time zone the schema should have
+    /// refused): an internal fault, logged with the column and value, never guessed around.
+    #[error("stored value out of its domain: {column} = {value:?}")]
+    Corrupt { column: &'static str, value: String },
     /// Deliberately opaque: the cause goes to logs, not to clients.
     #[error("database error")]
     Db(#[source] sea_orm::DbErr),
@@ -25,12 +29,17 @@ impl From<sea_orm::DbErr> for QueryError {
 }
 
 impl QueryError {
+    /// A stored value of `column` that does not parse into its domain type.
+    pub fn corrupt(column: &'static str, value: impl Into<String>) -> Self {
+        Self::Corrupt { column, value: value.into() }
+    }
+
     /// Stable machine code, part of the API boundary.
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Invalid(_) => "BAD_USER_INPUT",
-            Self::Unavailable(_) | Self::Db(_) => "INTERNAL",
+            Self::Unavailable(_) | Self::Corrupt { .. } | Self::Db(_) => "INTERNAL",
         }
     }
 }

@@ -6,6 +6,8 @@
 //! benchmark compares the two. Every statement binds at most the configured parameter limit, and
 //! every query is scoped to the calling user.
 
+mod sql;
+
 pub mod analytics;
 pub mod catalogue;
 mod chunk;
@@ -15,9 +17,9 @@ mod flags;
 mod owned;
 pub mod preferences;
 pub mod progress;
-pub mod reads;
 pub mod resolution;
 pub mod templates;
+pub mod users;
 pub mod workouts;
 
 use db::ParamLimit;

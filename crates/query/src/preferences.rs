@@ -2,7 +2,7 @@
 //! `warmup_percentages` is stored as JSON text, as the original stored it.
 
 use chrono::{DateTime, Utc};
-use domain::{ValidationError, Violation, WeightUnit, check_range};
+use domain::{Limits, ValidationError, Violation, WeightUnit, check_range};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
 
 use crate::{Db, QueryError, UserId};
@@ -69,16 +69,18 @@ fn defaults() -> Row {
     }
 }
 
-fn view(row: Row) -> PreferencesView {
-    PreferencesView {
-        default_weight_unit: row.default_weight_unit.parse().unwrap_or(WeightUnit::Kg),
+fn view(row: Row) -> Result<PreferencesView, QueryError> {
+    Ok(PreferencesView {
+        default_weight_unit: row.default_weight_unit.parse().map_err(|_| {
+            QueryError::corrupt("user_preferences.default_weight_unit", row.default_weight_unit)
+        })?,
         progression_type: row.progression_type,
         target_workouts_per_week: row.target_workouts_per_week,
         warmup_strategy: row.warmup_strategy,
         warmup_sets_count: row.warmup_sets_count,
         warmup_percentages: parse_percentages(&row.warmup_percentages),
         bodyweight_kg: row.bodyweight_kg,
-    }
+    })
 }
 
 /// The saved preferences, or the defaults; `NotFound` for an unknown user.
@@ -100,7 +102,7 @@ async fn row(db: &Db, user: UserId) -> Result<Row, QueryError> {
 
 /// The user's preferences, or the defaults when none were saved.
 pub async fn get(db: &Db, user: UserId) -> Result<PreferencesView, QueryError> {
-    Ok(view(row(db, user).await?))
+    view(row(db, user).await?)
 }
 
 fn one_of(field: &str, value: &str, allowed: &[&str], found: &mut Vec<Violation>) {
@@ -127,10 +129,12 @@ pub async fn update(
         one_of("warmupStrategy", it, &["percentage", "fixed", "history", "none"], &mut found);
     }
     if let Some(it) = patch.target_workouts_per_week {
-        found.extend(check_range("targetWorkoutsPerWeek", it, &(1.0..=14.0)).err());
+        found.extend(
+            check_range("targetWorkoutsPerWeek", it, &Limits::TARGET_WORKOUTS_PER_WEEK).err(),
+        );
     }
     if let Some(it) = patch.warmup_sets_count {
-        found.extend(check_range("warmupSetsCount", it, &(0..=10)).err());
+        found.extend(check_range("warmupSetsCount", it, &Limits::WARMUP_SETS).err());
     }
     if let Some(list) = &patch.warmup_percentages {
         if list.len() > 10 {
@@ -140,11 +144,14 @@ pub async fn update(
             });
         }
         for (idx, it) in list.iter().enumerate() {
-            found.extend(check_range(&format!("warmupPercentages[{idx}]"), *it, &(1..=100)).err());
+            found.extend(
+                check_range(&format!("warmupPercentages[{idx}]"), *it, &Limits::WARMUP_PERCENT)
+                    .err(),
+            );
         }
     }
     if let Some(it) = patch.bodyweight_kg {
-        found.extend(check_range("bodyweightKg", it, &(20.0..=400.0)).err());
+        found.extend(check_range("bodyweightKg", it, &Limits::BODYWEIGHT_KG).err());
     }
     if !found.is_empty() {
         return Err(QueryError::Invalid(ValidationError(found)));
@@ -195,5 +202,5 @@ pub async fn update(
         ],
     );
     db.conn.execute_raw(stmt).await?;
-    Ok(view(next))
+    view(next)
 }

@@ -97,7 +97,8 @@ fn grams(x: f64) -> f64 {
 
 pub(crate) const USER_TIMEZONE: &str = "SELECT timezone FROM users WHERE id = $1";
 
-/// The user's time zone; a zone that no longer parses (a renamed IANA zone) falls back to UTC.
+/// The user's time zone; a stored zone that does not parse is `Corrupt` (an internal fault,
+/// logged), never silently UTC.
 pub(crate) async fn user_zone(db: &Db, user: UserId) -> Result<UserTimeZone, QueryError> {
     #[derive(FromQueryResult)]
     struct Row {
@@ -112,7 +113,7 @@ pub(crate) async fn user_zone(db: &Db, user: UserId) -> Result<UserTimeZone, Que
         .one(&db.conn)
         .await?
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?;
-    Ok(row.timezone.parse().unwrap_or(UserTimeZone::UTC))
+    row.timezone.parse().map_err(|_| QueryError::corrupt("users.timezone", row.timezone))
 }
 
 /// Today's local date for `user` at `now`, from the user's time zone.

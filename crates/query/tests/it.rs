@@ -261,11 +261,10 @@ proptest! {
 mod writes {
     use chrono::{TimeZone, Utc};
     use domain::{KG_PER_LB, SetType, WeightUnit};
-    use query::reads::{
-        last_exercise_data, template_exercises, templates_page, workout, workouts_page,
-    };
     use query::templates::{self, LineInput};
+    use query::templates::{template_exercises, templates_page};
     use query::workouts::{self, ExerciseInput, SetInput, SetUpdate};
+    use query::workouts::{last_exercise_data, workout, workouts_page};
     use sea_orm::EntityTrait;
 
     use super::*;
@@ -295,7 +294,7 @@ mod writes {
                 let replay = templates::create(db, UserId(1), "Push Day", Some("key-1"), &["Other".to_owned()], now).await.unwrap();
                 assert_eq!(template, replay);
                 let lines = template_exercises(db, UserId(1), template).await.unwrap();
-                let session = workouts::start(db, UserId(1), Some(template), now, now).await.unwrap();
+                let (session, _) = workouts::start(db, UserId(1), &workouts::StartInput { template_id: Some(template), workout_date: now, copy_from: None }, now).await.unwrap();
                 let exercises = vec![
                     ExerciseInput {
                         template_exercise_id: Some(lines[0].id),
@@ -319,7 +318,7 @@ mod writes {
                 let before = last_exercise_data(db, UserId(1), "Bench Press", None, Some(session.id)).await.unwrap();
                 assert!(before.is_none_or(|it| it.workout.id != session.id));
                 assert_eq!(workout(db, UserId(1), session.id).await.unwrap(), session);
-                assert_eq!(workouts_page(db, UserId(1), None, 20).await.unwrap()[0].id, session.id);
+                assert_eq!(workouts_page(db, UserId(1), None, 20, false).await.unwrap()[0].id, session.id);
 
                 // Editing a set re-derives its canonical columns.
                 workouts::update_sets(db, UserId(1), &[SetUpdate { id: top.id, weight: Some(100.0), unit: WeightUnit::Kg, reps: Some(3) }]).await.unwrap();
@@ -344,8 +343,8 @@ mod writes {
             let (db, _) = services(&t.db, phase);
             let now = Utc.with_ymd_and_hms(2025, 11, 25, 18, 0, 0).unwrap();
             let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
-            let own_session = workouts_page(&db, UserId(1), None, 1).await.unwrap()[0].id;
-            let foreign_session = workouts_page(&db, UserId(2), None, 1).await.unwrap()[0].id;
+            let own_session = workouts_page(&db, UserId(1), None, 1, false).await.unwrap()[0].id;
+            let foreign_session = workouts_page(&db, UserId(2), None, 1, false).await.unwrap()[0].id;
             let bad = vec![ExerciseInput {
                 template_exercise_id: None,
                 exercise_name: " ".to_owned(),
@@ -364,7 +363,7 @@ mod writes {
             let sneaky = vec![ExerciseInput { template_exercise_id: Some(foreign_line.id), ..fine[0].clone() }];
             assert_eq!(workouts::save(&db, UserId(1), own_session, &sneaky, now).await.unwrap_err().code(), "NOT_FOUND");
             let too_late = now + chrono::Duration::days(2);
-            assert_eq!(workouts::start(&db, UserId(1), None, too_late, now).await.unwrap_err().code(), "BAD_USER_INPUT");
+            assert_eq!(workouts::start(&db, UserId(1), &workouts::StartInput { template_id: None, workout_date: too_late, copy_from: None }, now).await.unwrap_err().code(), "BAD_USER_INPUT");
             assert_eq!(workouts::delete(&db, UserId(1), foreign_session).await.unwrap_err().code(), "NOT_FOUND");
             assert_eq!(templates::delete(&db, UserId(1), 999_999).await.unwrap_err().code(), "NOT_FOUND");
             let foreign_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|it| it.user_id == 2).unwrap();
@@ -476,9 +475,9 @@ mod analytics {
 }
 
 mod batched_reads {
-    use query::reads::{
-        linked_masters_for, sets_for, template_exercises, template_lines_for, templates_page,
-    };
+    use query::exercises::linked_masters_for;
+    use query::templates::{template_exercises, template_lines_for, templates_page};
+    use query::workouts::sets_for;
 
     use super::*;
 

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{Request as HttpRequest, StatusCode};
 use datagen::SeedConfig;
 use db::ParamLimit;
-use gateway::{AppState, Auth, Limits, app};
+use gateway::{AppState, Auth, Clock, Limits, app};
 use http_body_util::BodyExt;
 use query::{Db, Flags, UserId};
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -18,9 +18,15 @@ use serde_json::{Value, json};
 use test_support::{TestDb, backend_tests};
 use tower::ServiceExt;
 
+/// The instant every test's gateway reads as "now": the seed and the clock are fixed, so a failure
+/// reproduces on any day.
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2025-11-25T12:00:00Z").unwrap().to_utc()
+}
+
 async fn seed(t: &TestDb) {
     // History up to yesterday, so "today"-relative ranges have data whatever the user's zone.
-    let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let end = now().date_naive() - chrono::Duration::days(1);
     let config = SeedConfig::new(2, 6, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
     datagen::write::prepare(&t.db, &config, false).await.unwrap();
     datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
@@ -28,7 +34,7 @@ async fn seed(t: &TestDb) {
 
 fn state_on(conn: sea_orm::DatabaseConnection, limit: ParamLimit) -> AppState {
     let db = Db::new(conn, migration::LATEST_PHASE, limit, Flags::OPTIMIZED).unwrap();
-    AppState::new(db, Auth::new(b"test-secret"), Limits::DEFAULT)
+    AppState::with_clock(db, Auth::new(b"test-secret"), Limits::DEFAULT, Clock::Fixed(now()))
 }
 
 async fn state(t: &TestDb) -> AppState {
@@ -90,7 +96,7 @@ backend_tests! {
         let q = "mutation($input: SaveWorkoutInput!) { saveWorkout(input: $input) { replayed workout { id localDate } } }";
         let input = json!({"input": {
             "clientKey": "offline-7f3a",
-            "workoutDate": chrono::Utc::now().to_rfc3339(),
+            "workoutDate": now().to_rfc3339(),
             "exercises": [{"exerciseName": "Bench Press", "sets": [
                 {"setType": "WARMUP", "weight": 60.0, "unit": "KG", "reps": 8},
                 {"weight": 225.0, "unit": "LBS", "reps": 5, "rpe": 8.5}
@@ -109,7 +115,7 @@ backend_tests! {
         assert_eq!(theirs["data"]["saveWorkout"]["replayed"], false);
         // A bad batch item names its field and writes nothing.
         let batch = "mutation($inputs: [SaveWorkoutInput!]!) { saveWorkouts(inputs: $inputs) { replayed } }";
-        let bad = json!({"inputs": [{"clientKey": "k2", "workoutDate": chrono::Utc::now().to_rfc3339(),
+        let bad = json!({"inputs": [{"clientKey": "k2", "workoutDate": now().to_rfc3339(),
             "exercises": [{"exerciseName": "Squat", "sets": [{"weight": 5000.0, "unit": "KG", "reps": 5}]}]}]});
         let res = run(&state, Some(1), batch, bad).await;
         assert_eq!(code(&res), "BAD_USER_INPUT", "{res}");
@@ -121,7 +127,7 @@ backend_tests! {
     async fn an_offline_batch_is_saved_whole_or_not_at_all(t: &TestDb) {
         let state = state(t).await;
         let q = "mutation($inputs: [SaveWorkoutInput!]!) { saveWorkouts(inputs: $inputs) { replayed workout { id exercises { sets { weightKg } } } } }";
-        let now = chrono::Utc::now();
+        let now = now();
         let item = |key: &str, weight: f64, hours: i64| json!({"clientKey": key, "workoutDate": (now - chrono::Duration::hours(hours)).to_rfc3339(),
             "exercises": [{"exerciseName": "Deadlift", "sets": [{"weight": weight, "unit": "KG", "reps": 3}]}]});
         let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
@@ -234,7 +240,8 @@ backend_tests! {
         assert!(kg["errors"].is_null(), "{kg}");
         assert_eq!(kg["data"]["viewer"]["id"], "1");
         let (a, b) = (&kg["data"]["personalRecords"][0]["maxWeight"], &lbs["data"]["personalRecords"][0]["maxWeight"]);
-        assert!((a.as_f64().unwrap() / domain::KG_PER_LB - b.as_f64().unwrap()).abs() < 1e-6, "{a} kg vs {b} lb");
+        // Both are rounded to 0.01 in their own unit: they agree to within a rounding step.
+        assert!((a.as_f64().unwrap() / 0.453_592_37 - b.as_f64().unwrap()).abs() <= 0.03, "{a} kg vs {b} lb");
         let dash = run(&state, Some(1), "{ progressDashboard(range: YEAR, unit: KG) { unit current { sessionCount } previous { sessionCount } workoutDates } }", json!({})).await;
         assert!(dash["errors"].is_null(), "{dash}");
         assert_eq!(dash["data"]["progressDashboard"]["unit"], "KG");
@@ -249,7 +256,7 @@ backend_tests! {
         let other_template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let other_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let own_te = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = now().to_rfc3339();
         let cases = [
             format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ updateTemplate(id: "{other_template}", name: "Mine", exercises: []) }}"#),
@@ -417,7 +424,8 @@ backend_tests! {
                 }
                 assert_eq!(exercise["sets"][0]["setOrder"], 0, "an exercise starts at its first set");
             }
-            let expected: Vec<_> = stored.iter().map(|l| (l.id, l.resolved_exercise_name.clone(), i64::from(l.set_order), l.set_type.clone(), l.weight_kg)).collect();
+            let shown = |kg: Option<f64>| kg.map(|w| (w * 100.0).round() / 100.0);
+            let expected: Vec<_> = stored.iter().map(|l| (l.id, l.resolved_exercise_name.clone(), i64::from(l.set_order), l.set_type.clone(), shown(l.weight_kg))).collect();
             assert_eq!(got, expected, "workout {id}");
         }
         assert_eq!(n_workouts, entity::workout_session::Entity::find().all(&t.db).await.unwrap().iter().filter(|w| w.user_id == 1).count().min(20));
@@ -466,7 +474,8 @@ backend_tests! {
         let line_id = line.id.to_string();
         let edited = sets.iter().find(|s| s["id"] == line_id).unwrap();
         assert_eq!((edited["weight"].as_f64(), edited["unit"].as_str(), edited["reps"].as_i64()), (Some(100.0), Some("LBS"), Some(3)));
-        assert!((edited["weightKg"].as_f64().unwrap() - 100.0 * domain::KG_PER_LB).abs() < 1e-9);
+        // 100 lb = 45.359237 kg, shown to 0.01 (a literal, not the code's own constant).
+        assert_eq!(edited["weightKg"].as_f64(), Some(45.36));
 
         let te = tes.iter().find(|te| te.user_id == 1).unwrap().id;
         let te_id = te.to_string();
@@ -585,7 +594,7 @@ backend_tests! {
             assert!(body["errors"].is_null() && !body["data"].is_null(), "{name}: {body}");
         }
         let save = json!({"query": "mutation($i: SaveWorkoutInput!) { saveWorkout(input: $i) { replayed workout { exercises { sets { weightKg } } } } }",
-            "variables": {"i": {"clientKey": "http-1", "workoutDate": chrono::Utc::now().to_rfc3339(),
+            "variables": {"i": {"clientKey": "http-1", "workoutDate": now().to_rfc3339(),
                 "exercises": [{"exerciseName": "Row", "sets": [{"weight": 60.0, "unit": "KG", "reps": 10}]}]}}});
         let (_, body) = http(&state, save, Some(&token)).await;
         assert_eq!(body["data"]["saveWorkout"]["workout"]["exercises"][0]["sets"][0]["weightKg"], 60.0, "{body}");
@@ -599,7 +608,7 @@ async fn the_committed_sdl_is_current() {
     let t = TestDb::sqlite().await;
     let db =
         Db::new(t.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
-    let sdl = gateway::build_schema(db, &Limits::DEFAULT).sdl();
+    let sdl = gateway::build_schema(db, &Limits::DEFAULT, gateway::Clock::System).sdl();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != sdl {

@@ -91,7 +91,7 @@ async fn linked_to(
 ) -> Result<Vec<i64>, QueryError> {
     let stmt = Statement::from_sql_and_values(
         txn.get_database_backend(),
-        crate::reads::LINKED_TO,
+        super::read::LINKED_TO,
         [user.0.into(), master_exercise_id.into()],
     );
     Ok(Id::find_by_statement(stmt).all(txn).await?.into_iter().map(|it| it.id).collect())

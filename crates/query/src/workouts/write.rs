@@ -21,8 +21,8 @@ use sea_orm::{
 use crate::chunk::{in_list_chunks, placeholders};
 use crate::owned::{Owned, delete_owned, ensure_owned};
 use crate::progress::user_zone;
-use crate::reads::WorkoutView;
 use crate::resolution::load_resolved_exercise_name_map;
+use crate::workouts::read::WorkoutView;
 use crate::{Db, QueryError, UserId};
 
 /// One set line as the client sends it.
@@ -121,7 +121,9 @@ fn validate(exercises: &[ExerciseInput]) -> Result<Vec<String>, QueryError> {
                 found.extend(check_range(&format!("{path}.rpe"), rpe, &Limits::RPE).err());
             }
             if let Some(rest) = set.rest_seconds {
-                found.extend(check_range(&format!("{path}.restSeconds"), rest, &(0..=3600)).err());
+                found.extend(
+                    check_range(&format!("{path}.restSeconds"), rest, &Limits::REST_SECONDS).err(),
+                );
             }
         }
     }
@@ -129,37 +131,126 @@ fn validate(exercises: &[ExerciseInput]) -> Result<Vec<String>, QueryError> {
     Ok(names)
 }
 
+/// How long an empty session stays the one `start` hands out again (the original reused one
+/// within 2 minutes), so a double tap or a retried request does not leave a stray workout.
+pub const REUSE_EMPTY_WITHIN: chrono::Duration = chrono::Duration::minutes(2);
+
+/// How a session starts: when, from which template (if any), and whose set lines to copy (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartInput {
+    pub template_id: Option<i64>,
+    pub workout_date: DateTime<Utc>,
+    /// Another of the user's sessions whose set lines the new one starts with ("repeat workout").
+    pub copy_from: Option<i64>,
+}
+
+/// The user's empty session of the same template started within `REUSE_EMPTY_WITHIN`.
+pub(crate) const REUSABLE_EMPTY: &str = "SELECT ws.id, ws.template_id, ws.workout_date, ws.local_date FROM workout_sessions ws \
+     WHERE ws.user_id = $1 AND ws.created_at >= $2 AND ws.template_id IS NOT DISTINCT FROM $3 \
+     AND NOT EXISTS (SELECT 1 FROM session_exercises se WHERE se.session_id = ws.id) \
+     ORDER BY ws.created_at DESC, ws.id DESC LIMIT 1";
+
+/// Copies one session's set lines into another, as they were stored (names, links, derived columns).
+pub(crate) const COPY_LINES: &str = "INSERT INTO session_exercises (user_id, session_id, template_exercise_id, exercise_name, \
+     resolved_exercise_name, set_order, set_type, weight, unit, weight_kg, reps, sets, rpe, rest_seconds, is_estimate, \
+     is_default_applied, one_rm_estimate, volume_load, created_at) \
+     SELECT user_id, $1, template_exercise_id, exercise_name, resolved_exercise_name, set_order, set_type, weight, unit, \
+     weight_kg, reps, sets, rpe, rest_seconds, is_estimate, is_default_applied, one_rm_estimate, volume_load, $2 \
+     FROM session_exercises WHERE user_id = $3 AND session_id = $4 ORDER BY id";
+
+/// Empty sessions created before a moment (abandoned starts), for the periodic clean-up.
+pub(crate) const DELETE_EMPTY: &str = "DELETE FROM workout_sessions WHERE created_at < $1 \
+     AND NOT EXISTS (SELECT 1 FROM session_exercises se WHERE se.session_id = workout_sessions.id)";
+
 /// Starts a session at `workout_date` (at most a day after `now`), from one of the user's templates
-/// or from scratch.
+/// or from scratch. Without `copy_from`, the user's empty session of the same template started
+/// within `REUSE_EMPTY_WITHIN` is handed out again (moved to `workout_date`) instead of a new one;
+/// the flag says whether it was. With `copy_from`, a new session starts with that session's lines.
 pub async fn start(
     db: &Db,
     user: UserId,
-    template_id: Option<i64>,
-    workout_date: DateTime<Utc>,
+    input: &StartInput,
     now: DateTime<Utc>,
-) -> Result<WorkoutView, QueryError> {
-    violations(check_workout_date("workoutDate", workout_date, now).err().into_iter().collect())?;
+) -> Result<(WorkoutView, bool), QueryError> {
+    violations(
+        check_workout_date("workoutDate", input.workout_date, now).err().into_iter().collect(),
+    )?;
     let zone = user_zone(db, user).await?;
-    let workout_date =
-        DateTime::from_timestamp_millis(workout_date.timestamp_millis()).unwrap_or(workout_date);
+    let workout_date = to_millis(input.workout_date);
+    let local = local_date(workout_date, zone);
     let txn = db.conn.begin().await?;
-    if let Some(id) = template_id {
+    if let Some(id) = input.template_id {
         ensure_owned(&txn, user, Owned::Template, id).await?;
     }
-    let local = local_date(workout_date, zone);
+    let backend = txn.get_database_backend();
+    if input.copy_from.is_none() {
+        let stmt = Statement::from_sql_and_values(
+            backend,
+            REUSABLE_EMPTY,
+            [user.0.into(), (now - REUSE_EMPTY_WITHIN).into(), input.template_id.into()],
+        );
+        if let Some(found) = WorkoutView::find_by_statement(stmt).one(&txn).await? {
+            txn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "UPDATE workout_sessions SET workout_date = $1, local_date = $2, updated_at = $3 WHERE id = $4",
+                [workout_date.into(), local.into(), now.into(), found.id.into()],
+            ))
+            .await?;
+            txn.commit().await?;
+            let view = WorkoutView { workout_date, local_date: local, ..found };
+            return Ok((view, true));
+        }
+    }
+    let id = insert_session(&txn, user, input.template_id, workout_date, local, now).await?;
+    if let Some(source) = input.copy_from {
+        ensure_owned(&txn, user, Owned::Workout, source).await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            COPY_LINES,
+            [id.into(), now.into(), user.0.into(), source.into()],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    Ok((WorkoutView { id, template_id: input.template_id, workout_date, local_date: local }, false))
+}
+
+/// Deletes every empty session created before `created_before` (abandoned starts); returns how
+/// many. Sessions with set lines are never touched.
+pub async fn delete_empty(db: &Db, created_before: DateTime<Utc>) -> Result<u64, QueryError> {
+    let stmt = Statement::from_sql_and_values(
+        db.conn.get_database_backend(),
+        DELETE_EMPTY,
+        [created_before.into()],
+    );
+    Ok(db.conn.execute_raw(stmt).await?.rows_affected())
+}
+
+/// An instant at the millisecond precision every stored timestamp has.
+fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
+}
+
+/// Inserts an empty session and returns its id.
+async fn insert_session(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    template_id: Option<i64>,
+    workout_date: DateTime<Utc>,
+    local: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64, QueryError> {
     let stmt = Statement::from_sql_and_values(
         txn.get_database_backend(),
         "INSERT INTO workout_sessions (user_id, template_id, workout_date, local_date, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         [user.0.into(), template_id.into(), workout_date.into(), local.into(), now.into()],
     );
-    let id = Id::find_by_statement(stmt)
-        .one(&txn)
+    Ok(Id::find_by_statement(stmt)
+        .one(txn)
         .await?
         .ok_or(QueryError::Unavailable("insert returned no id"))?
-        .id;
-    txn.commit().await?;
-    Ok(WorkoutView { id, template_id, workout_date, local_date: local })
+        .id)
 }
 
 /// Replaces the set lines of one of the user's sessions, atomically. Set lines with no weight,
@@ -322,27 +413,31 @@ pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryE
 pub(crate) const REPLAY: &str = "SELECT ws.id, ws.template_id, ws.workout_date, ws.local_date FROM workout_client_keys k \
      JOIN workout_sessions ws ON ws.id = k.session_id WHERE k.user_id = $1 AND k.client_key = $2";
 
-/// A whole workout from an offline-capable client, identified by the client's key.
+/// A whole workout as a client saves it, identified by the client's key: into a started session
+/// (`session_id`) or, offline, as a new one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewWorkout {
+pub struct WorkoutInput {
     pub client_key: String,
+    /// The started session to save into; `None` creates one.
+    pub session_id: Option<i64>,
     pub template_id: Option<i64>,
-    pub workout_date: DateTime<Utc>,
+    /// Required when creating; when saving into a session, moves it if given.
+    pub workout_date: Option<DateTime<Utc>>,
     pub exercises: Vec<ExerciseInput>,
 }
 
-/// Creates and saves a workout in one transaction, idempotently: a replay of the same client key
-/// returns the session the first call created, writes nothing, and says it was a replay.
-pub async fn save_new(
+/// Saves a workout in one transaction, idempotently: a replay of the same client key returns the
+/// session the first call saved, writes nothing, and says it was a replay.
+pub async fn save_workout(
     db: &Db,
     user: UserId,
-    input: &NewWorkout,
+    input: &WorkoutInput,
     now: DateTime<Utc>,
 ) -> Result<(WorkoutView, bool), QueryError> {
-    let names = validate_new(input, now, "")?;
+    let names = validate_workout(input, now, "")?;
     let zone = user_zone(db, user).await?;
     let txn = db.conn.begin().await?;
-    let res = save_new_in(db, &txn, user, input, &names, zone, now).await?;
+    let res = save_workout_in(db, &txn, user, input, &names, zone, now).await?;
     txn.commit().await?;
     Ok(res)
 }
@@ -350,16 +445,16 @@ pub async fn save_new(
 /// An offline queue's batch: every item validated first (fields named `inputs[i].…`), then all
 /// saved in one transaction, so a refused item leaves nothing written. Each item is idempotent by
 /// its client key, so replaying the whole batch (or a key twice in it) writes nothing new.
-pub async fn save_new_batch(
+pub async fn save_workouts(
     db: &Db,
     user: UserId,
-    inputs: &[NewWorkout],
+    inputs: &[WorkoutInput],
     now: DateTime<Utc>,
 ) -> Result<Vec<(WorkoutView, bool)>, QueryError> {
     let mut found = Vec::new();
     let mut names = Vec::with_capacity(inputs.len());
     for (idx, input) in inputs.iter().enumerate() {
-        match validate_new(input, now, &format!("inputs[{idx}].")) {
+        match validate_workout(input, now, &format!("inputs[{idx}].")) {
             Ok(it) => names.push(it),
             Err(QueryError::Invalid(ValidationError(it))) => found.extend(it),
             Err(other) => return Err(other),
@@ -370,21 +465,28 @@ pub async fn save_new_batch(
     let txn = db.conn.begin().await?;
     let mut res = Vec::with_capacity(inputs.len());
     for (input, names) in inputs.iter().zip(&names) {
-        res.push(save_new_in(db, &txn, user, input, names, zone, now).await?);
+        res.push(save_workout_in(db, &txn, user, input, names, zone, now).await?);
     }
     txn.commit().await?;
     Ok(res)
 }
 
-/// Checks a new workout; every field path starts with `prefix`. Returns the trimmed names.
-fn validate_new(
-    input: &NewWorkout,
+/// Checks a workout; every field path starts with `prefix`. Returns the trimmed names.
+fn validate_workout(
+    input: &WorkoutInput,
     now: DateTime<Utc>,
     prefix: &str,
 ) -> Result<Vec<String>, QueryError> {
     let mut found = Vec::new();
     found.extend(check_name("clientKey", &input.client_key).err());
-    found.extend(check_workout_date("workoutDate", input.workout_date, now).err());
+    match input.workout_date {
+        Some(at) => found.extend(check_workout_date("workoutDate", at, now).err()),
+        None if input.session_id.is_none() => found.push(Violation {
+            field: "workoutDate".to_owned(),
+            rule: "required when no workoutId is given".to_owned(),
+        }),
+        None => {}
+    }
     let names = match validate(&input.exercises) {
         Ok(names) => names,
         Err(QueryError::Invalid(ValidationError(it))) => {
@@ -400,12 +502,12 @@ fn validate_new(
     Ok(names)
 }
 
-/// Saves one validated new workout inside `txn`, under a savepoint of its own.
-async fn save_new_in(
+/// Saves one validated workout inside `txn`, under a savepoint of its own.
+async fn save_workout_in(
     db: &Db,
     txn: &DatabaseTransaction,
     user: UserId,
-    input: &NewWorkout,
+    input: &WorkoutInput,
     names: &[String],
     zone: UserTimeZone,
     now: DateTime<Utc>,
@@ -414,27 +516,34 @@ async fn save_new_in(
     if let Some(existing) = replayed(txn, user, key).await? {
         return Ok((existing, true));
     }
-    let workout_date = DateTime::from_timestamp_millis(input.workout_date.timestamp_millis())
-        .unwrap_or(input.workout_date);
-    let local = local_date(workout_date, zone);
     let item = txn.begin().await?;
     if let Some(id) = input.template_id {
         ensure_owned(&item, user, Owned::Template, id).await?;
     }
-    let stmt = Statement::from_sql_and_values(
-        item.get_database_backend(),
-        "INSERT INTO workout_sessions (user_id, template_id, workout_date, local_date, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        [user.0.into(), input.template_id.into(), workout_date.into(), local.into(), now.into()],
-    );
-    let id = Id::find_by_statement(stmt)
-        .one(&item)
-        .await?
-        .ok_or(QueryError::Unavailable("insert returned no id"))?
-        .id;
+    let backend = item.get_database_backend();
+    let id = if let Some(id) = input.session_id {
+        ensure_owned(&item, user, Owned::Workout, id).await?;
+        let date = input.workout_date.map(to_millis);
+        item.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "UPDATE workout_sessions SET workout_date = COALESCE($1, workout_date), \
+                 local_date = COALESCE($2, local_date), template_id = COALESCE($3, template_id) WHERE id = $4",
+                [
+                    date.into(),
+                    date.map(|it| local_date(it, zone)).into(),
+                    input.template_id.into(),
+                    id.into(),
+                ],
+            ))
+            .await?;
+        id
+    } else {
+        let date = to_millis(input.workout_date.unwrap_or(now));
+        insert_session(&item, user, input.template_id, date, local_date(date, zone), now).await?
+    };
     let claimed = item
         .execute_raw(Statement::from_sql_and_values(
-            item.get_database_backend(),
+            backend,
             "INSERT INTO workout_client_keys (user_id, client_key, session_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, client_key) DO NOTHING",
             [user.0.into(), key.into(), id.into(), now.into()],
@@ -450,8 +559,17 @@ async fn save_new_in(
         return Ok((existing, true));
     }
     replace_lines(db, &item, user, id, &input.exercises, names, now).await?;
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        super::read::WORKOUT_BY_ID,
+        [user.0.into(), id.into()],
+    );
+    let saved = WorkoutView::find_by_statement(stmt)
+        .one(&item)
+        .await?
+        .ok_or(QueryError::NotFound { entity: "workout", id })?;
     item.commit().await?;
-    Ok((WorkoutView { id, template_id: input.template_id, workout_date, local_date: local }, false))
+    Ok((saved, false))
 }
 
 async fn replayed<C: ConnectionTrait>(

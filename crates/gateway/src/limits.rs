@@ -1,0 +1,34 @@
+//! Request limits, all from configuration: the one place the gateway's bounds on a request live
+//! (bounds on input values live in `domain::Limits`).
+
+use std::time::Duration;
+
+/// Request limits, all from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Recursion depth of fragments and nested selections.
+    pub max_recursion: usize,
+    /// Directives on one field.
+    pub max_directives: usize,
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+    pub timeout: Duration,
+    /// Production: no GraphiQL, no introspection.
+    pub production: bool,
+}
+
+impl Limits {
+    /// The defaults the binary starts with.
+    pub const DEFAULT: Self = Self {
+        max_depth: 10,
+        max_complexity: 500,
+        max_recursion: 10,
+        max_directives: 8,
+        max_batch: 5,
+        max_body_bytes: 64 * 1024,
+        timeout: Duration::from_secs(10),
+        production: false,
+    };
+}

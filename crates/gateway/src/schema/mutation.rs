@@ -1,0 +1,324 @@
+//! The mutation root: every write of the API, each scoped to the caller and one transaction.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::Limits;
+use query::{exercises, preferences, templates, workouts};
+
+use super::types::{Preferences, Template, Workout};
+use super::units::{SetType, WeightUnit};
+use super::{AtMost, caller, now, parse_id, parse_opt_id};
+use crate::error::OrClient;
+
+/// A partial preferences update: omitted fields keep their value.
+#[derive(Debug, InputObject)]
+pub(crate) struct PreferencesInput {
+    default_weight_unit: Option<WeightUnit>,
+    progression_type: Option<String>,
+    target_workouts_per_week: Option<f64>,
+    warmup_strategy: Option<String>,
+    warmup_sets_count: Option<i32>,
+    warmup_percentages: Option<Vec<i32>>,
+    bodyweight_kg: Option<f64>,
+}
+
+/// One set line of a saved workout.
+#[derive(Debug, InputObject)]
+pub(crate) struct SetInput {
+    #[graphql(default)]
+    set_type: SetType,
+    weight: Option<f64>,
+    unit: WeightUnit,
+    reps: Option<i32>,
+    sets: Option<i32>,
+    rpe: Option<f64>,
+    rest_seconds: Option<i32>,
+}
+
+/// One exercise of a saved workout.
+#[derive(Debug, InputObject)]
+pub(crate) struct ExerciseInput {
+    template_exercise_id: Option<ID>,
+    exercise_name: String,
+    sets: Vec<SetInput>,
+}
+
+/// A whole workout, idempotent by `clientKey`: saved into the started workout `workoutId` (its
+/// set lines replaced), or, without it, as a new workout at `workoutDate` (the offline case).
+#[derive(Debug, InputObject)]
+pub(crate) struct SaveWorkoutInput {
+    client_key: String,
+    /// The workout `startWorkout` handed out; absent to create one.
+    workout_id: Option<ID>,
+    template_id: Option<ID>,
+    /// Required without `workoutId`; with it, moves the workout when given.
+    workout_date: Option<DateTime<Utc>>,
+    exercises: Vec<ExerciseInput>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct SaveWorkoutPayload {
+    workout: Workout,
+    /// The client key had been saved before: nothing was written.
+    replayed: bool,
+}
+
+/// The service's input; ids that are not ids are refused with their path after `prefix`.
+fn to_workout_input(
+    ctx: &Context<'_>,
+    input: SaveWorkoutInput,
+    prefix: &str,
+) -> Result<workouts::WorkoutInput> {
+    let session_id = parse_opt_id(ctx, &format!("{prefix}workoutId"), input.workout_id.as_ref())?;
+    let template_id =
+        parse_opt_id(ctx, &format!("{prefix}templateId"), input.template_id.as_ref())?;
+    let mut exercises = Vec::with_capacity(input.exercises.len());
+    for (idx, it) in input.exercises.into_iter().enumerate() {
+        let template_exercise_id = parse_opt_id(
+            ctx,
+            &format!("{prefix}exercises[{idx}].templateExerciseId"),
+            it.template_exercise_id.as_ref(),
+        )?;
+        exercises.push(workouts::ExerciseInput {
+            template_exercise_id,
+            exercise_name: it.exercise_name,
+            sets: it
+                .sets
+                .into_iter()
+                .map(|s| workouts::SetInput {
+                    set_type: s.set_type.into(),
+                    weight: s.weight,
+                    unit: s.unit.into(),
+                    reps: s.reps,
+                    sets: s.sets,
+                    rpe: s.rpe,
+                    rest_seconds: s.rest_seconds,
+                    is_estimate: false,
+                    is_default_applied: false,
+                })
+                .collect(),
+        });
+    }
+    Ok(workouts::WorkoutInput {
+        client_key: input.client_key,
+        session_id,
+        template_id,
+        workout_date: input.workout_date,
+        exercises,
+    })
+}
+
+/// A change to one stored set line.
+#[derive(Debug, InputObject)]
+pub(crate) struct SetUpdateInput {
+    id: ID,
+    weight: Option<f64>,
+    unit: WeightUnit,
+    reps: Option<i32>,
+}
+
+/// One exercise line of a template update: `id` of a line to keep, or none for a new line.
+#[derive(Debug, InputObject)]
+pub(crate) struct TemplateLineInput {
+    id: Option<ID>,
+    exercise_name: String,
+}
+
+#[derive(Debug, Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Starts a workout now (or at `workoutDate`, at most a day ahead), optionally from a template
+    /// and with the set lines of another of the user's workouts (`copyFrom`, "repeat workout").
+    /// Without `copyFrom`, the user's empty workout of the same template started in the last two
+    /// minutes is handed out again instead of a new one, so a double tap leaves no stray workout.
+    async fn start_workout(
+        &self,
+        ctx: &Context<'_>,
+        template_id: Option<ID>,
+        workout_date: Option<DateTime<Utc>>,
+        copy_from: Option<ID>,
+    ) -> Result<Workout> {
+        let (user, db) = caller(ctx)?;
+        let now = now(ctx);
+        let input = workouts::StartInput {
+            template_id: parse_opt_id(ctx, "templateId", template_id.as_ref())?,
+            workout_date: workout_date.unwrap_or(now),
+            copy_from: parse_opt_id(ctx, "copyFrom", copy_from.as_ref())?,
+        };
+        let (workout, _reused) = workouts::start(db, user, &input, now).await.or_client(ctx)?;
+        Ok(workout.into())
+    }
+
+    /// Saves a whole workout in one transaction: into the started workout `input.workoutId`, or as
+    /// a new one. Replaying the same `clientKey` writes nothing and answers with the first save.
+    async fn save_workout(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveWorkoutInput,
+    ) -> Result<SaveWorkoutPayload> {
+        let (user, db) = caller(ctx)?;
+        let input = to_workout_input(ctx, input, "")?;
+        let (workout, replayed) =
+            workouts::save_workout(db, user, &input, now(ctx)).await.or_client(ctx)?;
+        Ok(SaveWorkoutPayload { workout: workout.into(), replayed })
+    }
+
+    /// An offline queue's batch (at most `Limits::WORKOUTS_PER_BATCH`), in one transaction: all saved or, when any item is
+    /// refused, none. Each item is idempotent by its `clientKey`, so a replayed batch writes nothing.
+    async fn save_workouts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(custom = "AtMost(Limits::WORKOUTS_PER_BATCH)"))] inputs: Vec<
+            SaveWorkoutInput,
+        >,
+    ) -> Result<Vec<SaveWorkoutPayload>> {
+        let (user, db) = caller(ctx)?;
+        let mut list = Vec::with_capacity(inputs.len());
+        for (idx, input) in inputs.into_iter().enumerate() {
+            list.push(to_workout_input(ctx, input, &format!("inputs[{idx}]."))?);
+        }
+        let saved = workouts::save_workouts(db, user, &list, now(ctx)).await.or_client(ctx)?;
+        Ok(saved
+            .into_iter()
+            .map(|(workout, replayed)| SaveWorkoutPayload { workout: workout.into(), replayed })
+            .collect())
+    }
+
+    /// Changes weight, unit and reps of stored set lines (their e1RM and volume are re-derived).
+    async fn update_sets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(custom = "AtMost(Limits::SET_UPDATES)"))] updates: Vec<SetUpdateInput>,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let mut list = Vec::with_capacity(updates.len());
+        for (idx, it) in updates.into_iter().enumerate() {
+            let id = parse_id(ctx, &format!("updates[{idx}].id"), &it.id)?;
+            list.push(workouts::SetUpdate {
+                id,
+                weight: it.weight,
+                unit: it.unit.into(),
+                reps: it.reps,
+            });
+        }
+        workouts::update_sets(db, user, &list).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Creates a template; with a `dedupeKey` a replay returns the first template.
+    async fn create_template(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        dedupe_key: Option<String>,
+        #[graphql(validator(custom = "AtMost(Limits::TEMPLATE_LINES)"))] exercises: Vec<String>,
+    ) -> Result<Template> {
+        let (user, db) = caller(ctx)?;
+        let id = templates::create(db, user, &name, dedupe_key.as_deref(), &exercises, now(ctx))
+            .await
+            .or_client(ctx)?;
+        Ok(templates::template(db, user, id).await.or_client(ctx)?.into())
+    }
+
+    /// Renames a template and sets its lines; kept lines keep their ids, links and history.
+    async fn update_template(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: String,
+        #[graphql(validator(custom = "AtMost(Limits::TEMPLATE_LINES)"))] exercises: Vec<
+            TemplateLineInput,
+        >,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        let mut lines = Vec::with_capacity(exercises.len());
+        for (idx, it) in exercises.into_iter().enumerate() {
+            let line_id = parse_opt_id(ctx, &format!("exercises[{idx}].id"), it.id.as_ref())?;
+            lines.push(templates::LineInput { id: line_id, exercise_name: it.exercise_name });
+        }
+        templates::update(db, user, id, &name, &lines, now(ctx)).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Deletes one of the user's templates (its workouts stay).
+    async fn delete_template(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        templates::delete(db, user, id).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Updates the given preferences (all validated before anything is stored).
+    async fn update_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: PreferencesInput,
+    ) -> Result<Preferences> {
+        let (user, db) = caller(ctx)?;
+        let patch = preferences::PreferencesPatch {
+            default_weight_unit: input.default_weight_unit.map(Into::into),
+            progression_type: input.progression_type,
+            target_workouts_per_week: input.target_workouts_per_week,
+            warmup_strategy: input.warmup_strategy,
+            warmup_sets_count: input.warmup_sets_count,
+            warmup_percentages: input.warmup_percentages,
+            bodyweight_kg: input.bodyweight_kg,
+        };
+        Ok(preferences::update(db, user, &patch, now(ctx)).await.or_client(ctx)?.into())
+    }
+
+    /// Deletes one of the user's workouts.
+    async fn delete_workout(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        workouts::delete(db, user, id).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Links a template exercise to a master exercise.
+    async fn link_exercise(
+        &self,
+        ctx: &Context<'_>,
+        template_exercise_id: ID,
+        master_exercise_id: ID,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
+        let master = parse_id(ctx, "masterExerciseId", &master_exercise_id)?;
+        exercises::link(db, user, te, master).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Removes a template exercise's link.
+    async fn unlink_exercise(&self, ctx: &Context<'_>, template_exercise_id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
+        exercises::unlink(db, user, te, false).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Removes a template exercise's link and stops suggesting one.
+    async fn reject_linking(&self, ctx: &Context<'_>, template_exercise_id: ID) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
+        exercises::unlink(db, user, te, true).await.or_client(ctx)?;
+        Ok(true)
+    }
+
+    /// Moves every link of `sourceId` to `targetId` and deletes the source.
+    async fn merge_master_exercises(
+        &self,
+        ctx: &Context<'_>,
+        source_id: ID,
+        target_id: ID,
+    ) -> Result<bool> {
+        let (user, db) = caller(ctx)?;
+        let source = parse_id(ctx, "sourceId", &source_id)?;
+        let target = parse_id(ctx, "targetId", &target_id)?;
+        exercises::merge(db, user, source, target).await.or_client(ctx)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,292 @@
+//! The query root: every read of the API, each scoped to the caller.
+
+use async_graphql::connection::{Connection, OpaqueCursor};
+use async_graphql::{Context, ID, Object, Result};
+use chrono::DateTime;
+use domain::Limits;
+use query::progress::{self, TimeRange as Range};
+use query::{analytics, exercises, preferences, templates, users, workouts};
+
+use super::paging::{decode_after, fetch_count, page};
+use super::types::{
+    ConsistencyStats, Dashboard, ExerciseSummary, LastExerciseData, LinkingSuggestion,
+    MasterExercise, PeriodTotals, PersonalRecord, Preferences, ProgressPoint, SetLine, Template,
+    TopExercise, ViewerView, Workout,
+};
+use super::units::{TimeRange, WeightUnit, shown, shown_opt};
+use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
+use crate::error::OrClient;
+
+#[derive(Debug, Default)]
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The authenticated user.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<ViewerView> {
+        let (user, db) = caller(ctx)?;
+        let it = users::viewer(db, user).await.or_client(ctx)?;
+        Ok(ViewerView {
+            id: it.id.into(),
+            email: it.email,
+            display_name: it.display_name,
+            timezone: it.timezone.to_string(),
+            preferred_unit: it.default_weight_unit.into(),
+        })
+    }
+
+    /// The user's preferences (the defaults until the user saves some).
+    async fn preferences(&self, ctx: &Context<'_>) -> Result<Preferences> {
+        let (user, db) = caller(ctx)?;
+        Ok(preferences::get(db, user).await.or_client(ctx)?.into())
+    }
+
+    /// Totals of the current and the previous period, per-exercise aggregates and workout dates.
+    async fn progress_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+        unit: Option<WeightUnit>,
+    ) -> Result<Dashboard> {
+        let (user, db) = caller(ctx)?;
+        let (unit_used, today) = unit_and_today(ctx, db, user, unit).await?;
+        let it = progress::dashboard(db, user, range.into(), today).await.or_client(ctx)?;
+        Ok(Dashboard {
+            unit: unit_used.into(),
+            current: PeriodTotals::shown_in(&it.current, unit_used),
+            previous: PeriodTotals::shown_in(&it.previous, unit_used),
+            exercises: it
+                .exercises
+                .into_iter()
+                .map(|e| ExerciseSummary {
+                    name: e.name,
+                    session_count: e.session_count,
+                    volume: shown(unit_used, e.volume),
+                    max_weight: shown_opt(unit_used, e.max_weight),
+                    max_one_rm: shown_opt(unit_used, e.max_one_rm),
+                })
+                .collect(),
+            workout_dates: it.workout_dates,
+        })
+    }
+
+    /// The user's workouts, newest first, a page at a time (at most 100).
+    #[graphql(
+        complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
+    )]
+    async fn recent_workouts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, validator(custom = "Within(Limits::PAGE_SIZE)"))] first: i32,
+        after: Option<String>,
+        #[graphql(default = false)] include_empty: bool,
+    ) -> Result<Connection<OpaqueCursor<(i64, i64)>, Workout>> {
+        let (user, db) = caller(ctx)?;
+        let key = decode_after::<(i64, i64)>(ctx, after)?
+            .map(|(millis, id)| (DateTime::from_timestamp_millis(millis).unwrap_or_default(), id));
+        let rows = workouts::workouts_page(db, user, key, fetch_count(first), include_empty)
+            .await
+            .or_client(ctx)?;
+        Ok(page(
+            rows,
+            first,
+            key.is_some(),
+            |w| OpaqueCursor((w.workout_date.timestamp_millis(), w.id)),
+            Workout::from,
+        ))
+    }
+
+    /// One of the user's workouts.
+    async fn workout(&self, ctx: &Context<'_>, id: ID) -> Result<Workout> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        Ok(workouts::workout(db, user, id).await.or_client(ctx)?.into())
+    }
+
+    /// The user's templates whose name contains `search` (any case), by name, a page at a time.
+    #[graphql(
+        complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
+    )]
+    async fn templates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] search: String,
+        #[graphql(default = 50, validator(custom = "Within(Limits::PAGE_SIZE)"))] first: i32,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<(String, i64)>, Template>> {
+        let (user, db) = caller(ctx)?;
+        let key = decode_after::<(String, i64)>(ctx, after)?;
+        let had_key = key.is_some();
+        let rows = templates::templates_page(db, user, &search, key, fetch_count(first))
+            .await
+            .or_client(ctx)?;
+        Ok(page(rows, first, had_key, |t| OpaqueCursor((t.name.clone(), t.id)), Template::from))
+    }
+
+    /// The user's master exercises whose name contains `search`, by name, a page at a time.
+    #[graphql(
+        complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
+    )]
+    async fn master_exercises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] search: String,
+        #[graphql(default = 50, validator(custom = "Within(Limits::PAGE_SIZE)"))] first: i32,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<(String, i64)>, MasterExercise>> {
+        let (user, db) = caller(ctx)?;
+        let key = decode_after::<(String, i64)>(ctx, after)?;
+        let had_key = key.is_some();
+        let rows = exercises::master_exercises_page(db, user, &search, key, fetch_count(first))
+            .await
+            .or_client(ctx)?;
+        Ok(page(
+            rows,
+            first,
+            had_key,
+            |m| OpaqueCursor((m.normalized_name.clone(), m.id)),
+            |m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group },
+        ))
+    }
+
+    /// One of the user's templates.
+    async fn template(&self, ctx: &Context<'_>, id: ID) -> Result<Template> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        Ok(templates::template(db, user, id).await.or_client(ctx)?.into())
+    }
+
+    /// The user's latest workout of an exercise (other than `excludeWorkoutId`, the one being
+    /// logged) with that exercise's set lines; null when never trained. With `templateExerciseId`
+    /// the exercise is what that line resolves to, so every line linked to the same master counts.
+    async fn last_exercise_data(
+        &self,
+        ctx: &Context<'_>,
+        exercise_name: String,
+        template_exercise_id: Option<ID>,
+        exclude_workout_id: Option<ID>,
+    ) -> Result<Option<LastExerciseData>> {
+        let (user, db) = caller(ctx)?;
+        let te = parse_opt_id(ctx, "templateExerciseId", template_exercise_id.as_ref())?;
+        let exclude = parse_opt_id(ctx, "excludeWorkoutId", exclude_workout_id.as_ref())?;
+        let Some(last) = workouts::last_exercise_data(db, user, &exercise_name, te, exclude)
+            .await
+            .or_client(ctx)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(LastExerciseData {
+            best_set: last.best_set().map(SetLine::from),
+            sets: last.sets.iter().map(SetLine::from).collect(),
+            workout: last.workout.into(),
+        }))
+    }
+
+    /// Master exercises that unlinked template exercises probably mean.
+    async fn linking_suggestions(&self, ctx: &Context<'_>) -> Result<Vec<LinkingSuggestion>> {
+        let (user, db) = caller(ctx)?;
+        let list = analytics::linking_suggestions(db, user, 0.8).await.or_client(ctx)?;
+        Ok(list
+            .into_iter()
+            .map(|s| LinkingSuggestion {
+                template_exercise_id: s.template_exercise_id.into(),
+                exercise_name: s.exercise_name,
+                master_exercise_id: s.master_exercise_id.into(),
+                master_name: s.master_name,
+                score: s.score,
+            })
+            .collect())
+    }
+
+    /// An exercise's best e1RM, top weight and volume per day over the range.
+    async fn strength_progression(
+        &self,
+        ctx: &Context<'_>,
+        exercise_name: String,
+        range: TimeRange,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<ProgressPoint>> {
+        let (user, db) = caller(ctx)?;
+        let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
+        let from = today - chrono::Duration::days(Range::from(range).days() - 1);
+        let points = analytics::strength_progression(db, user, &exercise_name, from, today)
+            .await
+            .or_client(ctx)?;
+        Ok(points
+            .into_iter()
+            .map(|p| ProgressPoint {
+                local_date: p.local_date,
+                max_one_rm: shown_opt(unit, p.max_one_rm),
+                top_weight: shown_opt(unit, p.top_weight),
+                volume: shown(unit, p.volume),
+            })
+            .collect())
+    }
+
+    /// The exercises trained in most sessions over the range (at most 50).
+    async fn top_exercises(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+        #[graphql(default = 10, validator(custom = "Within(Limits::RANKING_SIZE)"))] first: i32,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<TopExercise>> {
+        let (user, db) = caller(ctx)?;
+        let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
+        let from = today - chrono::Duration::days(Range::from(range).days() - 1);
+        let list =
+            analytics::top_exercises(db, user, from, today, u32::try_from(first).unwrap_or(1))
+                .await
+                .or_client(ctx)?;
+        Ok(list
+            .into_iter()
+            .map(|t| TopExercise {
+                name: t.name,
+                session_count: t.session_count,
+                volume: shown(unit, t.volume),
+                last_date: t.last_date,
+            })
+            .collect())
+    }
+
+    /// Best weight and e1RM per exercise, in the requested unit.
+    async fn personal_records(
+        &self,
+        ctx: &Context<'_>,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<PersonalRecord>> {
+        let (user, db) = caller(ctx)?;
+        let unit = answer_unit(ctx, db, user, unit).await?;
+        let list = analytics::personal_records(db, user).await.or_client(ctx)?;
+        Ok(list
+            .into_iter()
+            .map(|p| PersonalRecord {
+                exercise_name: p.name,
+                max_weight: shown(unit, p.max_weight),
+                max_weight_date: p.max_weight_date,
+                max_one_rm: shown_opt(unit, p.max_one_rm),
+                max_one_rm_date: p.max_one_rm_date,
+            })
+            .collect())
+    }
+
+    /// Consistency over the range and streaks over the whole history.
+    async fn consistency_stats(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+    ) -> Result<ConsistencyStats> {
+        let (user, db) = caller(ctx)?;
+        let today = progress::user_today(db, user, now(ctx)).await.or_client(ctx)?;
+        let days = Range::from(range).days();
+        let it = analytics::consistency_stats(db, user, today, days).await.or_client(ctx)?;
+        Ok(ConsistencyStats {
+            workout_days: it.workout_days,
+            frequency_per_week: it.frequency_per_week,
+            consistency_score: it.score,
+            current_week_streak: it.current_week_streak,
+            longest_week_streak: it.longest_week_streak,
+            current_day_streak: it.current_day_streak,
+        })
+    }
+}

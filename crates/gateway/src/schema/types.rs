@@ -1,0 +1,309 @@
+//! The API's output types and their conversions from the services' views. Weights the services
+//! derive are shown through `units::shown` (the requested unit, rounded once).
+
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use query::{preferences, progress, templates, workouts};
+
+use super::children_of;
+use super::units::{SetType, WeightUnit, shown, shown_opt};
+use crate::loaders::{LinkedMasters, TemplateLines, WorkoutSets};
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct ViewerView {
+    pub(super) id: ID,
+    pub(super) email: String,
+    pub(super) display_name: Option<String>,
+    pub(super) timezone: String,
+    pub(super) preferred_unit: WeightUnit,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct PeriodTotals {
+    pub(super) session_count: i64,
+    pub(super) total_volume: f64,
+    pub(super) total_sets: i64,
+    pub(super) total_reps: i64,
+    pub(super) max_one_rm: Option<f64>,
+    pub(super) exercise_count: i64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct ExerciseSummary {
+    pub(super) name: String,
+    pub(super) session_count: i64,
+    pub(super) volume: f64,
+    pub(super) max_weight: Option<f64>,
+    pub(super) max_one_rm: Option<f64>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct Dashboard {
+    pub(super) unit: WeightUnit,
+    pub(super) current: PeriodTotals,
+    pub(super) previous: PeriodTotals,
+    pub(super) exercises: Vec<ExerciseSummary>,
+    pub(super) workout_dates: Vec<NaiveDate>,
+}
+
+impl PeriodTotals {
+    /// Totals of a period, their weights shown in `unit`.
+    pub(super) fn shown_in(it: &progress::PeriodTotals, unit: domain::WeightUnit) -> Self {
+        Self {
+            session_count: it.session_count,
+            total_volume: shown(unit, it.total_volume),
+            total_sets: it.total_sets,
+            total_reps: it.total_reps,
+            max_one_rm: shown_opt(unit, it.max_one_rm),
+            exercise_count: it.exercise_count,
+        }
+    }
+}
+
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the GraphQL field is workoutDate, as the original API named it"
+)]
+pub(crate) struct Workout {
+    pub(super) id: ID,
+    pub(super) template_id: Option<ID>,
+    pub(super) workout_date: DateTime<Utc>,
+    pub(super) local_date: NaiveDate,
+    #[graphql(skip)]
+    pub(super) key: i64,
+}
+
+impl From<workouts::WorkoutView> for Workout {
+    fn from(it: workouts::WorkoutView) -> Self {
+        Self {
+            id: it.id.into(),
+            template_id: it.template_id.map(ID::from),
+            workout_date: it.workout_date,
+            local_date: it.local_date,
+            key: it.id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Workout {
+    /// The workout's exercises in the order they were logged, each with its set lines.
+    async fn exercises(&self, ctx: &Context<'_>) -> Result<Vec<WorkoutExercise>> {
+        let lines = children_of::<WorkoutSets>(ctx, self.key).await?;
+        let mut res: Vec<WorkoutExercise> = Vec::new();
+        for line in lines.iter() {
+            let same = res.last().is_some_and(|last| {
+                line.set_order > 0
+                    && last.template_exercise_key == line.template_exercise_id
+                    && last.exercise_name == line.exercise_name
+            });
+            if !same {
+                res.push(WorkoutExercise {
+                    template_exercise_id: line.template_exercise_id.map(ID::from),
+                    exercise_name: line.exercise_name.clone(),
+                    resolved_name: line.resolved_exercise_name.clone(),
+                    sets: Vec::new(),
+                    template_exercise_key: line.template_exercise_id,
+                });
+            }
+            if let Some(last) = res.last_mut() {
+                last.sets.push(SetLine::from(line));
+            }
+        }
+        Ok(res)
+    }
+}
+
+/// One exercise of a workout: its name as logged, the name it resolves to, and its set lines.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct WorkoutExercise {
+    pub(super) template_exercise_id: Option<ID>,
+    pub(super) exercise_name: String,
+    /// The linked master exercise's name, else the exercise's own: what progress is grouped by.
+    pub(super) resolved_name: String,
+    pub(super) sets: Vec<SetLine>,
+    #[graphql(skip)]
+    pub(super) template_exercise_key: Option<i64>,
+}
+
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
+pub(crate) struct Template {
+    pub(super) id: ID,
+    pub(super) name: String,
+    #[graphql(skip)]
+    pub(super) key: i64,
+}
+
+impl From<templates::TemplateView> for Template {
+    fn from(it: templates::TemplateView) -> Self {
+        Self { id: it.id.into(), name: it.name, key: it.id }
+    }
+}
+
+#[ComplexObject]
+impl Template {
+    /// The template's exercise lines, in order.
+    async fn exercises(&self, ctx: &Context<'_>) -> Result<Vec<TemplateExercise>> {
+        let lines = children_of::<TemplateLines>(ctx, self.key).await?;
+        Ok(lines
+            .iter()
+            .map(|l| TemplateExercise {
+                id: l.id.into(),
+                exercise_name: l.exercise_name.clone(),
+                order_index: l.order_index,
+                linking_rejected: l.linking_rejected,
+                key: l.id,
+            })
+            .collect())
+    }
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct MasterExercise {
+    pub(super) id: ID,
+    pub(super) name: String,
+    pub(super) muscle_group: Option<String>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct PersonalRecord {
+    pub(super) exercise_name: String,
+    pub(super) max_weight: f64,
+    pub(super) max_weight_date: NaiveDate,
+    pub(super) max_one_rm: Option<f64>,
+    pub(super) max_one_rm_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
+pub(crate) struct TemplateExercise {
+    pub(super) id: ID,
+    pub(super) exercise_name: String,
+    pub(super) order_index: i32,
+    pub(super) linking_rejected: bool,
+    #[graphql(skip)]
+    pub(super) key: i64,
+}
+
+#[ComplexObject]
+impl TemplateExercise {
+    /// The master exercise this line is linked to, if any.
+    async fn master(&self, ctx: &Context<'_>) -> Result<Option<MasterExercise>> {
+        let masters = children_of::<LinkedMasters>(ctx, self.key).await?;
+        Ok(masters.first().map(|m| MasterExercise {
+            id: m.id.into(),
+            name: m.name.clone(),
+            muscle_group: m.muscle_group.clone(),
+        }))
+    }
+}
+
+/// One set line: what the user typed (`setType`, `weight` in `unit`, `reps`, `sets`, `rpe`,
+/// `restSeconds`), and the derived `weightKg` and `oneRmKg` (canonical kg, rounded to 0.01).
+#[derive(Debug, SimpleObject)]
+pub(crate) struct SetLine {
+    pub(super) id: ID,
+    pub(super) workout_id: ID,
+    pub(super) set_order: i32,
+    pub(super) set_type: SetType,
+    pub(super) weight: Option<f64>,
+    pub(super) unit: WeightUnit,
+    pub(super) weight_kg: Option<f64>,
+    pub(super) reps: Option<i32>,
+    pub(super) sets: i32,
+    pub(super) rpe: Option<f64>,
+    pub(super) rest_seconds: Option<i32>,
+    /// Estimated one-rep max in kg (none for warm-ups and for reps outside 1..=30).
+    pub(super) one_rm_kg: Option<f64>,
+}
+
+impl From<&workouts::SetView> for SetLine {
+    fn from(it: &workouts::SetView) -> Self {
+        Self {
+            id: it.id.into(),
+            workout_id: it.session_id.into(),
+            set_order: it.set_order,
+            set_type: it.set_type.into(),
+            weight: it.weight,
+            unit: it.unit.into(),
+            weight_kg: shown_opt(domain::WeightUnit::Kg, it.weight_kg),
+            reps: it.reps,
+            sets: it.sets,
+            rpe: it.rpe,
+            rest_seconds: it.rest_seconds,
+            one_rm_kg: shown_opt(domain::WeightUnit::Kg, it.one_rm_estimate),
+        }
+    }
+}
+
+/// The latest workout of an exercise: the exercise's set lines in it and the heaviest of them.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct LastExerciseData {
+    pub(super) workout: Workout,
+    pub(super) sets: Vec<SetLine>,
+    /// The heaviest counted set (by weight, then reps); warm-ups never count.
+    pub(super) best_set: Option<SetLine>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct LinkingSuggestion {
+    pub(super) template_exercise_id: ID,
+    pub(super) exercise_name: String,
+    pub(super) master_exercise_id: ID,
+    pub(super) master_name: String,
+    pub(super) score: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct ProgressPoint {
+    pub(super) local_date: NaiveDate,
+    pub(super) max_one_rm: Option<f64>,
+    pub(super) top_weight: Option<f64>,
+    pub(super) volume: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct TopExercise {
+    pub(super) name: String,
+    pub(super) session_count: i64,
+    pub(super) volume: f64,
+    pub(super) last_date: NaiveDate,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct ConsistencyStats {
+    pub(super) workout_days: i64,
+    pub(super) frequency_per_week: f64,
+    pub(super) consistency_score: i64,
+    pub(super) current_week_streak: i64,
+    pub(super) longest_week_streak: i64,
+    pub(super) current_day_streak: i64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct Preferences {
+    pub(super) default_weight_unit: WeightUnit,
+    pub(super) progression_type: String,
+    pub(super) target_workouts_per_week: f64,
+    pub(super) warmup_strategy: String,
+    pub(super) warmup_sets_count: i32,
+    pub(super) warmup_percentages: Vec<i32>,
+    pub(super) bodyweight_kg: Option<f64>,
+}
+
+impl From<preferences::PreferencesView> for Preferences {
+    fn from(it: preferences::PreferencesView) -> Self {
+        Self {
+            default_weight_unit: it.default_weight_unit.into(),
+            progression_type: it.progression_type,
+            target_workouts_per_week: it.target_workouts_per_week,
+            warmup_strategy: it.warmup_strategy,
+            warmup_sets_count: it.warmup_sets_count,
+            warmup_percentages: it.warmup_percentages,
+            bodyweight_kg: it.bodyweight_kg,
+        }
+    }
+}
