@@ -6,7 +6,7 @@ use entity::user;
 use migration::{Migrator, MigratorTrait, migrate_to_phase};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, Statement, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, Statement,
 };
 
 use crate::config::SeedConfig;
@@ -85,7 +85,7 @@ async fn execute_in_transaction(
     db: &DatabaseConnection,
     statements: Vec<Statement>,
 ) -> Result<(), BulkError> {
-    let txn = db.begin().await?;
+    let txn = db::begin_write(db).await?;
     for statement in statements {
         txn.execute_raw(statement).await?;
     }

@@ -3,6 +3,7 @@
 //! `connect` applies the SQLite pragmas (WAL, `synchronous=NORMAL`, `foreign_keys=ON`,
 //! `busy_timeout`) and the PostgreSQL pool options; nothing else in the workspace calls
 //! `sea_orm::Database::connect` (clippy's `disallowed-methods` enforces it).
+//! `begin_write` opens every transaction that writes (`BEGIN IMMEDIATE` on SQLite).
 //! `bulk::insert_chunked` writes any number of rows in statements that each bind at most the
 //! configured parameter limit (100 by default, Cloudflare D1's limit).
 
@@ -10,8 +11,10 @@ pub mod bulk;
 mod config;
 mod connect;
 pub mod metered;
+mod txn;
 
 pub use bulk::{BulkError, insert_chunked, insert_statements, rows_per_statement};
 pub use config::{Backend, DEFAULT_SQLITE_URL, DbConfig, DbUrlError, ParamLimit};
 pub use connect::{ConnectError, connect};
 pub use metered::{Meter, Metered, StatementCounter, meter_connection};
+pub use txn::begin_write;

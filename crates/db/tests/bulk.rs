@@ -92,13 +92,12 @@ proptest! {
 
 #[tokio::test]
 async fn a_metered_connection_counts_statements_in_and_out_of_transactions() {
-    use sea_orm::TransactionTrait;
     let db = db::connect(&DbConfig::new("sqlite::memory:").unwrap()).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     let (metered, counter) = db::meter_connection(&db);
     entity::user::Entity::find().all(&db).await.unwrap();
     assert_eq!(counter.meter().statements, 0, "the original connection is not counted");
-    let txn = metered.begin().await.unwrap();
+    let txn = db::begin_write(&metered).await.unwrap();
     insert_chunked(&txn, (0..3).map(user).collect(), ParamLimit::D1).await.unwrap();
     txn.commit().await.unwrap();
     assert_eq!(entity::user::Entity::find().count(&metered).await.unwrap(), 3);

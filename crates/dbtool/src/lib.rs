@@ -215,6 +215,10 @@ pub async fn plan_usage(
     user: i64,
 ) -> Result<(BTreeMap<String, Vec<String>>, BTreeSet<String>), DbErr> {
     let backend = conn.get_database_backend();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a read-only transaction that is rolled back: it only scopes SET LOCAL"
+    )]
     let txn = conn.begin().await?;
     if backend == DbBackend::Postgres {
         txn.execute_unprepared("SET LOCAL enable_seqscan = off").await?;

@@ -293,7 +293,11 @@ fn request_problem(body: &serde_json::Value) -> Option<String> {
 /// The batch a body holds, or the 400 that says why it holds none.
 fn parse_batch(bytes: &Bytes) -> Result<BatchRequest, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
-        format!("the request body is not valid JSON (line {}, column {})", err.line(), err.column())
+        let what = match err.classify() {
+            serde_json::error::Category::Eof => "ends before its JSON is complete",
+            _ => "is not valid JSON",
+        };
+        format!("the request body {what} (line {}, column {})", err.line(), err.column())
     })?;
     if let Some(problem) = request_problem(&value) {
         return Err(problem);

@@ -129,3 +129,104 @@ fn postgres_with_pending_migrations_is_refused_unless_migrate() {
     assert!(gateway.terminate().success());
     admin(format!("DROP DATABASE {name} WITH (FORCE)"));
 }
+
+/// Writes `head` and then `body_len` bytes of body in 64 KiB writes, stopping early when the
+/// server has answered and closed; returns the status line's code and the answer.
+fn send_large(addr: &str, head: &str, body_len: usize, chunked: bool) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let block = vec![b'a'; 64 * 1024];
+    let mut sent = 0;
+    while sent < body_len {
+        let n = block.len().min(body_len - sent);
+        let wrote = if chunked {
+            write!(stream, "{n:x}\r\n")
+                .and_then(|()| stream.write_all(&block[..n]))
+                .and_then(|()| stream.write_all(b"\r\n"))
+        } else {
+            stream.write_all(&block[..n])
+        };
+        if wrote.is_err() {
+            break; // The server answered and closed: the rest is never read.
+        }
+        sent += n;
+    }
+    if chunked && sent == body_len {
+        let _ = stream.write_all(b"0\r\n\r\n");
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response.split(' ').nth(1).and_then(|it| it.parse().ok()).unwrap_or(0);
+    (status, response)
+}
+
+#[test]
+fn a_large_body_is_refused_by_the_running_binary() {
+    let path = std::env::temp_dir().join(format!("swole-gateway-body-{}.db", std::process::id()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let gateway = start(&["--database-url", &url, "--jwt-secret", "s3cret"]).unwrap();
+    let addr = gateway.addr.clone();
+    let two_mb = 2 * 1024 * 1024;
+    let declared = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {two_mb}\r\n\r\n"
+    );
+    let (status, answer) = send_large(&addr, &declared, two_mb, false);
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("LIMIT_EXCEEDED") && answer.contains("requestId"), "{answer}");
+    let chunked = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    let (status, answer) = send_large(&addr, &chunked, two_mb, true);
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("LIMIT_EXCEEDED"), "{answer}");
+    // Still serving.
+    assert_eq!(gateway.request("GET", "/healthz", "").0, 200);
+    assert!(gateway.terminate().success());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_complete() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _context = runtime.enter();
+    let t = runtime.block_on(TestDb::sqlite_file());
+    runtime.block_on(super::seed(&t));
+    let url = t.config.url().to_owned();
+    let gateway = start(&["--database-url", &url, "--jwt-secret", "s3cret"]).unwrap();
+    let token = gateway::Auth::new(b"s3cret").token_for(query::UserId(1), 60);
+    // Hold SQLite's write lock, so the mutation below waits inside the gateway.
+    let lock = runtime.block_on(db::begin_write(&t.db)).unwrap();
+    runtime
+        .block_on(
+            lock.execute_unprepared("UPDATE users SET display_name = display_name WHERE id = 1"),
+        )
+        .unwrap();
+    let addr = gateway.addr.clone();
+    let in_flight = std::thread::spawn(move || {
+        let body = r#"{"query":"mutation { startWorkout { id } }"}"#;
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    });
+    // Let the gateway accept the request and block on the lock, then ask it to stop.
+    runtime.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(500)).await });
+    let pid = gateway.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    runtime.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(300)).await });
+    runtime.block_on(lock.commit()).unwrap();
+    let response = in_flight.join().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""startWorkout":{"id":"#), "{response}");
+    let mut gateway = gateway;
+    assert!(gateway.child.wait().unwrap().success(), "the stop after the request is graceful");
+}

@@ -7,9 +7,7 @@
 
 use chrono::Utc;
 use domain::{ValidationError, check_name, normalize_exercise_name};
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, Value};
 
 use crate::owned::{Owned, ensure_owned};
 use crate::resolution::refresh;
@@ -34,7 +32,7 @@ pub async fn link(
     template_exercise_id: i64,
     master_exercise_id: i64,
 ) -> Result<(), QueryError> {
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     ensure_owned(&txn, user, Owned::TemplateExercise, template_exercise_id).await?;
     ensure_owned(&txn, user, Owned::MasterExercise, master_exercise_id).await?;
     exec(
@@ -62,7 +60,7 @@ pub async fn unlink(
     template_exercise_id: i64,
     reject: bool,
 ) -> Result<(), QueryError> {
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     ensure_owned(&txn, user, Owned::TemplateExercise, template_exercise_id).await?;
     exec(
         &txn,
@@ -102,7 +100,7 @@ pub async fn merge(db: &Db, user: UserId, source: i64, target: i64) -> Result<()
     if source == target {
         return Err(invalid("targetId", "must differ from sourceId"));
     }
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     ensure_owned(&txn, user, Owned::MasterExercise, source).await?;
     ensure_owned(&txn, user, Owned::MasterExercise, target).await?;
     let moved = linked_to(&txn, user, source).await?;
@@ -132,7 +130,7 @@ pub async fn rename_master(
 ) -> Result<(), QueryError> {
     let name = check_name("name", name).map_err(|it| ValidationError(vec![it]))?;
     let normalized = normalize_exercise_name(&name);
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     ensure_owned(&txn, user, Owned::MasterExercise, master_exercise_id).await?;
     let clash = Statement::from_sql_and_values(
         txn.get_database_backend(),

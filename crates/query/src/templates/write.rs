@@ -8,9 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::{Limits, ValidationError, Violation, check_name, normalize_exercise_name};
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, Value};
 
 use crate::owned::{Owned, delete_owned};
 use crate::resolution::refresh;
@@ -142,7 +140,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<i64, QueryError> {
     let (name, lines) = validate(name, exercises)?;
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     if let Some(key) = dedupe_key {
         let find = stmt(
             &txn,
@@ -185,7 +183,7 @@ pub async fn update(
 ) -> Result<(), QueryError> {
     let names: Vec<String> = lines.iter().map(|it| it.exercise_name.clone()).collect();
     let (name, clean) = validate(name, &names)?;
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     let renamed = txn
         .execute_raw(stmt(
             &txn,

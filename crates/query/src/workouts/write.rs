@@ -178,7 +178,7 @@ pub async fn start(
     let zone = user_zone(db, user).await?;
     let workout_date = to_millis(input.workout_date);
     let local = local_date(workout_date, zone);
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     if let Some(id) = input.template_id {
         ensure_owned(&txn, user, Owned::Template, id).await?;
     }
@@ -263,7 +263,7 @@ pub async fn save(
     now: DateTime<Utc>,
 ) -> Result<usize, QueryError> {
     let names = validate(exercises)?;
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     ensure_owned(&txn, user, Owned::Workout, session_id).await?;
     let n_rows = replace_lines(db, &txn, user, session_id, exercises, &names, now).await?;
     txn.commit().await?;
@@ -358,7 +358,7 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         check_set(&format!("updates[{idx}]"), it.weight, it.unit, it.reps, &mut found);
     }
     violations(found)?;
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     let ids: Vec<i64> = updates.iter().map(|it| it.id).collect();
     // The user's lines among `ids`, with their repeat counts (needed to re-derive volume).
     let mut owned = std::collections::HashMap::new();
@@ -436,7 +436,7 @@ pub async fn save_workout(
 ) -> Result<(WorkoutView, bool), QueryError> {
     let names = validate_workout(input, now, "")?;
     let zone = user_zone(db, user).await?;
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     let res = save_workout_in(db, &txn, user, input, &names, zone, now).await?;
     txn.commit().await?;
     Ok(res)
@@ -462,7 +462,7 @@ pub async fn save_workouts(
     }
     violations(found)?;
     let zone = user_zone(db, user).await?;
-    let txn = db.conn.begin().await?;
+    let txn = db::begin_write(&db.conn).await?;
     let mut res = Vec::with_capacity(inputs.len());
     for (input, names) in inputs.iter().zip(&names) {
         res.push(save_workout_in(db, &txn, user, input, names, zone, now).await?);
@@ -516,6 +516,10 @@ async fn save_workout_in(
     if let Some(existing) = replayed(txn, user, key).await? {
         return Ok((existing, true));
     }
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a savepoint inside the caller's write transaction, which began IMMEDIATE"
+    )]
     let item = txn.begin().await?;
     if let Some(id) = input.template_id {
         ensure_owned(&item, user, Owned::Template, id).await?;
