@@ -7,6 +7,26 @@ use test_support::{TestDb, backend_tests, index_names, schema_snapshot};
 use crate::{seed_into, small_seed};
 
 backend_tests! {
+    async fn schema_snapshots_see_checks_and_delete_actions(t: &TestDb) {
+        // A down/up that lost a CHECK or changed an ON DELETE action must not compare equal.
+        let shape = |check: &str, action: &str| format!(
+            "CREATE TABLE parent_t (id BIGINT PRIMARY KEY); \
+             CREATE TABLE child_t (id BIGINT PRIMARY KEY, kind TEXT NOT NULL {check}, \
+             parent_id BIGINT REFERENCES parent_t (id) ON DELETE {action})"
+        );
+        let snapshot_of = |sql: String| async move {
+            t.db.execute_unprepared("DROP TABLE IF EXISTS child_t; DROP TABLE IF EXISTS parent_t").await.unwrap();
+            for statement in sql.split("; ") {
+                t.db.execute_unprepared(statement).await.unwrap();
+            }
+            schema_snapshot(&t.db).await
+        };
+        let full = snapshot_of(shape("CHECK (kind IN ('a', 'b'))", "CASCADE")).await;
+        assert_eq!(snapshot_of(shape("CHECK (kind IN ('a', 'b'))", "CASCADE")).await, full);
+        assert_ne!(snapshot_of(shape("", "CASCADE")).await, full, "a lost CHECK");
+        assert_ne!(snapshot_of(shape("CHECK (kind IN ('a', 'b'))", "SET NULL")).await, full, "another ON DELETE");
+    }
+
     async fn up_down_up_restores_the_schema_exactly(t: &TestDb) {
         Migrator::up(&t.db, None).await.unwrap();
         let migrated = schema_snapshot(&t.db).await;

@@ -51,6 +51,10 @@ fn check_all() -> anyhow::Result<Vec<String>> {
     let mut res = Vec::new();
     let metadata = cargo_metadata()?;
     check_layers(&metadata, &mut res);
+    check_architecture_table(
+        &fs::read_to_string(project_root().join("ARCHITECTURE.md"))?,
+        &mut res,
+    );
     check_manifests(&mut res)?;
     check_sources(&mut res)?;
     check_migrations(&mut res)?;
@@ -71,19 +75,36 @@ fn cargo_metadata() -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
+/// Checks every workspace crate's dependencies against `LAYERS`, `BANNED` and `DEV_ONLY`.
+/// A metadata document of an unexpected shape is itself a violation, so the check can never pass
+/// by reading nothing.
 fn check_layers(metadata: &serde_json::Value, res: &mut Vec<String>) {
-    let empty = Vec::new();
-    let packages = metadata["packages"].as_array().unwrap_or(&empty);
+    let Some(packages) = metadata["packages"].as_array() else {
+        res.push("cargo metadata: no `packages` array (has its format changed?)".to_owned());
+        return;
+    };
     let members: Vec<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
+    for (name, _) in LAYERS {
+        if !members.contains(name) {
+            res.push(format!("LAYERS lists {name}, which is not a workspace member"));
+        }
+    }
     let allowed: BTreeMap<&str, &[&str]> = LAYERS.iter().copied().collect();
     let banned: BTreeMap<&str, &[&str]> = BANNED.iter().copied().collect();
     for package in packages {
-        let name = package["name"].as_str().unwrap_or_default();
+        let Some(name) = package["name"].as_str() else {
+            res.push("cargo metadata: a package without a name".to_owned());
+            continue;
+        };
         let Some(ok) = allowed.get(name) else {
             res.push(format!("{name}: not listed in LAYERS (xtask/src/tidy.rs)"));
             continue;
         };
-        for dep in package["dependencies"].as_array().unwrap_or(&empty) {
+        let Some(deps) = package["dependencies"].as_array() else {
+            res.push(format!("cargo metadata: {name} has no `dependencies` array"));
+            continue;
+        };
+        for dep in deps {
             let dep_name = dep["name"].as_str().unwrap_or_default();
             let is_dev = dep["kind"].as_str() == Some("dev");
             if !is_dev && DEV_ONLY.contains(&dep_name) {
@@ -99,6 +120,50 @@ fn check_layers(metadata: &serde_json::Value, res: &mut Vec<String>) {
                 res.push(format!("{name} -> {dep_name}: banned for this crate"));
             }
         }
+    }
+}
+
+/// The crates named in backticks in a Markdown table cell, in order.
+fn backticked(cell: &str) -> Vec<&str> {
+    cell.split('`').skip(1).step_by(2).collect()
+}
+
+/// ARCHITECTURE.md's "Layering" table says exactly what `LAYERS` says: the same crates, each
+/// with the same allowed edges.
+fn check_architecture_table(architecture: &str, res: &mut Vec<String>) {
+    let mut documented: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let text = format!("\n{architecture}");
+    let table =
+        text.split("\n## ").find(|section| section.starts_with("Layering")).unwrap_or_default();
+    for line in table.lines().filter(|it| it.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+        let [crates, deps] = cells.as_slice() else {
+            res.push(format!("ARCHITECTURE.md: a layering row without two cells: {line}"));
+            continue;
+        };
+        for krate in backticked(crates) {
+            let mut edges = backticked(deps);
+            edges.sort_unstable();
+            documented.insert(krate, edges);
+        }
+    }
+    if documented.is_empty() {
+        res.push("ARCHITECTURE.md: no \"## Layering\" table found".to_owned());
+        return;
+    }
+    for (name, deps) in LAYERS {
+        let mut deps = deps.to_vec();
+        deps.sort_unstable();
+        match documented.remove(name) {
+            None => res.push(format!("ARCHITECTURE.md: the layering table does not list {name}")),
+            Some(doc) if doc != deps => res.push(format!(
+                "ARCHITECTURE.md says {name} may depend on {doc:?}, LAYERS says {deps:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in documented.keys() {
+        res.push(format!("ARCHITECTURE.md lists {name}, which LAYERS does not"));
     }
 }
 
@@ -210,9 +275,40 @@ fn check_migrations(res: &mut Vec<String>) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::{check_architecture_table, check_layers};
+
     #[test]
     fn tidy() {
         let violations = super::check_all().unwrap();
         assert!(violations.is_empty(), "tidy found problems:\n{}", violations.join("\n"));
+    }
+
+    /// The checks catch what they exist for: a planted edge, a changed metadata shape, a table
+    /// that disagrees.
+    #[test]
+    fn the_layering_checks_are_not_vacuous() {
+        let mut metadata: serde_json::Value = serde_json::json!({"packages": super::LAYERS.iter().map(|(name, _)| serde_json::json!({"name": name, "dependencies": []})).collect::<Vec<_>>()});
+        let mut res = Vec::new();
+        check_layers(&metadata, &mut res);
+        assert!(res.is_empty(), "{res:?}");
+        metadata["packages"][0]["dependencies"] =
+            serde_json::json!([{"name": "gateway", "kind": null}]);
+        check_layers(&metadata, &mut res);
+        assert_eq!(res, ["domain -> gateway: edge not allowed by LAYERS"]);
+        res.clear();
+        check_layers(&serde_json::json!({"crates": []}), &mut res);
+        assert_eq!(res.len(), 1, "{res:?}");
+        res.clear();
+        check_layers(&serde_json::json!({"packages": []}), &mut res);
+        assert_eq!(res.len(), super::LAYERS.len(), "every listed crate is missing: {res:?}");
+
+        let table = "## Layering\n\n| crate | may depend on |\n| --- | --- |\n| `domain`, `entity`, `db`, `migration` | none |\n| `query` | `domain`, `db` |\n";
+        res.clear();
+        check_architecture_table(table, &mut res);
+        assert!(res.iter().any(|it| it.contains("query may depend on")), "{res:?}");
+        assert!(res.iter().any(|it| it.contains("does not list gateway")), "{res:?}");
+        res.clear();
+        check_architecture_table("# nothing here", &mut res);
+        assert_eq!(res.len(), 1, "{res:?}");
     }
 }

@@ -21,12 +21,18 @@ use sha2::{Digest, Sha256};
 /// Rows read per round trip while hashing.
 const PAGE: u64 = 20_000;
 
-/// Row counts per table, in foreign-key order (`crate::TABLES`, then the phase-1 cache if present).
+/// Tables of later phases that hold data: the resolution cache and the client keys of saved
+/// workouts (so "nothing was written" also covers a claimed key).
+const LATER_TABLES: [&str; 2] = ["exercise_resolution_cache", "workout_client_keys"];
+
+/// Row counts per table, in foreign-key order (`crate::TABLES`, then the later phases' tables
+/// that exist).
 pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    let cache = exercise_resolution_cache::Entity.table_name();
     let mut tables: Vec<&'static str> = crate::TABLES.to_vec();
-    if table_exists(db, cache).await? {
-        tables.push(cache);
+    for table in LATER_TABLES {
+        if table_exists(db, table).await? {
+            tables.push(table);
+        }
     }
     let mut res = Vec::with_capacity(tables.len());
     for table in tables {
@@ -80,12 +86,38 @@ pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> 
         hash_table_by::<exercise_resolution_cache::Entity>(db, &mut hasher, "template_exercise_id")
             .await?;
     }
+    if table_exists(db, "workout_client_keys").await? {
+        hash_client_keys(db, &mut hasher).await?;
+    }
     let digest = hasher.finalize();
     let mut res = String::from("sha256:");
     for byte in digest {
         let _ = write!(res, "{byte:02x}");
     }
     Ok(res)
+}
+
+/// Feeds `workout_client_keys` into `hasher`, sorted in Rust by user and key bytes (the backends'
+/// text collations differ). The table has no entity: only the services write it.
+async fn hash_client_keys(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+    let sql = "SELECT user_id, client_key, session_id, created_at FROM workout_client_keys";
+    let rows =
+        db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in rows {
+        keys.push((
+            row.try_get::<i64>("", "user_id")?,
+            row.try_get::<String>("", "client_key")?,
+            row.try_get::<i64>("", "session_id")?,
+            row.try_get::<chrono::DateTime<chrono::Utc>>("", "created_at")?,
+        ));
+    }
+    keys.sort_by(|a, b| (a.0, a.1.as_bytes()).cmp(&(b.0, b.1.as_bytes())));
+    hasher.update(b"workout_client_keys\n");
+    for (user, key, session, at) in keys {
+        hasher.update(format!("{user}|{key:?}|{session}|{}\n", at.to_rfc3339()).as_bytes());
+    }
+    Ok(())
 }
 
 /// Feeds one table into `hasher`, keyset-paginated on `id`.

@@ -19,6 +19,15 @@ impl ConnectError {
     fn new(config: &DbConfig, cause: impl Into<String>, source: Option<DbErr>) -> Self {
         Self { url: config.redacted_url(), cause: cause.into(), source }
     }
+
+    /// Whether no server answered at all (nothing listening, no route, no answer in time), as
+    /// opposed to a server that answered and refused: a wrong password or a missing database.
+    pub fn is_unreachable(&self) -> bool {
+        let Some(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err))) = &self.source else {
+            return false;
+        };
+        matches!(**err, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut)
+    }
 }
 
 /// Opens a pool and checks that the database answers.

@@ -106,3 +106,32 @@ async fn a_metered_connection_counts_statements_in_and_out_of_transactions() {
     counter.reset();
     assert_eq!(counter.meter(), db::Meter::default());
 }
+
+/// Test set-ups skip PostgreSQL only when no server answers; a server that refuses is an error.
+#[tokio::test]
+async fn connect_errors_tell_an_absent_server_from_a_refusal() {
+    let absent = db::connect(&DbConfig::new("postgres://postgres@127.0.0.1:1/test").unwrap()).await;
+    assert!(absent.unwrap_err().is_unreachable());
+    let base = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let server = base.rsplit_once('/').unwrap().0.to_owned();
+    if db::connect(&DbConfig::new(&base).unwrap()).await.is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "PostgreSQL is required under CI=true"
+        );
+        eprintln!(
+            "SKIPPED: PostgreSQL part of connect_errors_tell_an_absent_server_from_a_refusal"
+        );
+        return;
+    }
+    let missing_db =
+        db::connect(&DbConfig::new(&format!("{server}/no_such_database_here")).unwrap()).await;
+    let err = missing_db.unwrap_err();
+    assert!(!err.is_unreachable(), "{err}");
+    let scheme_and_host = server.replacen("postgres@", "no_such_role@", 1);
+    let unknown_role =
+        db::connect(&DbConfig::new(&format!("{scheme_and_host}/test")).unwrap()).await;
+    let err = unknown_role.unwrap_err();
+    assert!(!err.is_unreachable(), "{err}");
+}

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
 use crate::{
-    DerivedSet, KG_PER_LB, Limits, SetType, UserTimeZone, WeightUnit, check_name, check_range,
+    DerivedSet, Limits, SetType, UserTimeZone, WeightUnit, check_name, check_range,
     check_workout_date, e1rm_kg, iso_week_start, local_date, normalize_exercise_name, volume_load,
 };
 
@@ -82,10 +82,11 @@ fn derived_set_converts_pounds_and_defaults_sets_to_one() {
             WeightUnit::Lbs,
             Some(1),
             Some(2),
+            // 225 lb = 102.05828325 kg: a literal, not the code's own constant.
             DerivedSet {
-                weight_kg: Some(225.0 * KG_PER_LB),
-                one_rm_estimate: Some(225.0 * KG_PER_LB),
-                volume_load: 2.0 * 225.0 * KG_PER_LB,
+                weight_kg: Some(102.058_283_25),
+                one_rm_estimate: Some(102.058_283_25),
+                volume_load: 204.116_566_5,
             },
         ),
         (

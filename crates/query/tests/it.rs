@@ -41,6 +41,30 @@ fn services(conn: &DatabaseConnection, phase: u32) -> (Db, Db) {
 }
 
 /// The dashboard computed in Rust from every row, independently of both SQL paths.
+#[test]
+fn periods_are_the_last_n_days_and_the_n_before() {
+    // (range, current start, previous start) for today = 2025-11-25, as literal dates.
+    let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+    let cases = [
+        (TimeRange::Week, day(11, 19), day(11, 12)),
+        (TimeRange::Month, day(10, 27), day(9, 27)),
+        (TimeRange::Quarter, day(8, 28), day(5, 30)),
+        (
+            TimeRange::Year,
+            NaiveDate::from_ymd_opt(2024, 11, 26).unwrap(),
+            NaiveDate::from_ymd_opt(2023, 11, 27).unwrap(),
+        ),
+    ];
+    for (range, current_start, previous_start) in cases {
+        let periods = Periods::new(range, day(11, 25));
+        assert_eq!(
+            (periods.current_start, periods.previous_start, periods.today),
+            (current_start, previous_start, day(11, 25)),
+            "{range:?}"
+        );
+    }
+}
+
 async fn reference_dashboard(conn: &DatabaseConnection, user: i64, periods: Periods) -> Dashboard {
     let sessions: HashMap<i64, NaiveDate> = entity::workout_session::Entity::find()
         .all(conn)
@@ -145,6 +169,9 @@ backend_tests! {
         let phase = seeded(&t.db, 4, 6).await;
         let (original, optimized) = services(&t.db, phase);
         let all = entity::template_exercise::Entity::find().all(&t.db).await.unwrap();
+        let links: BTreeMap<i64, i64> = entity::exercise_link::Entity::find().all(&t.db).await.unwrap().into_iter().map(|l| (l.template_exercise_id, l.master_exercise_id)).collect();
+        let masters: BTreeMap<i64, entity::master_exercise::Model> = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().map(|m| (m.id, m)).collect();
+        assert!(!links.is_empty(), "the fixture links some template exercises");
         for user in 1..=4 {
             // Every template exercise id in the database, other users' included, plus unknown ids.
             let mut ids: Vec<i64> = all.iter().map(|it| it.id).collect();
@@ -154,6 +181,14 @@ backend_tests! {
             assert_eq!(a, b, "user {user}");
             let own: BTreeSet<i64> = all.iter().filter(|it| it.user_id == user).map(|it| it.id).collect();
             assert_eq!(a.keys().copied().collect::<BTreeSet<_>>(), own, "user {user}");
+            // Each value from the links and masters themselves: the linked master's name and id,
+            // else the template exercise's own name.
+            for te in all.iter().filter(|it| it.user_id == user) {
+                let master = links.get(&te.id).map(|m| &masters[m]);
+                let expected = (master.map_or(te.exercise_name.clone(), |m| m.name.clone()), master.map(|m| m.id));
+                let got = &a[&te.id];
+                assert_eq!((got.name.clone(), got.master_exercise_id), expected, "template exercise {}", te.id);
+            }
         }
     }
 
@@ -253,7 +288,8 @@ proptest! {
             load_resolved_exercise_name_map(&db, &metered, UserId(1), &ids).await.unwrap();
             let meter = metered.meter();
             assert!(meter.max_params <= limit.get(), "{meter:?}");
-            assert_eq!(meter.statements, query::in_list_chunks(&ids, 1, limit).len());
+            // The user takes one parameter; each statement carries at most limit - 1 ids.
+            assert_eq!(meter.statements, n_ids.div_ceil(limit.get() - 1));
         });
     }
 }
@@ -443,6 +479,14 @@ mod analytics {
                     .map(|(_, d)| *d)
                     .collect();
                 assert_eq!(points.iter().map(|p| p.local_date).collect::<BTreeSet<_>>(), days);
+                // Each day's values from the rows: best e1RM, heaviest weight, summed volume.
+                for point in &points {
+                    let day: Vec<_> = rows.iter().filter(|(r, d)| &r.resolved_exercise_name == name && *d == point.local_date).map(|(r, _)| r).collect();
+                    assert_eq!(point.max_one_rm, day.iter().filter_map(|r| r.one_rm_estimate).reduce(f64::max), "{}", point.local_date);
+                    assert_eq!(point.top_weight, day.iter().filter_map(|r| r.weight_kg).reduce(f64::max), "{}", point.local_date);
+                    let volume: f64 = day.iter().map(|r| r.volume_load).sum();
+                    assert!((point.volume - volume).abs() < 1e-6 * volume.max(1.0), "{}: {} vs {volume}", point.local_date, point.volume);
+                }
                 let all_days: Vec<NaiveDate> = rows.iter().map(|(_, d)| *d).collect();
                 let stats = consistency_stats(&db, UserId(user), end_date(), 28).await.unwrap();
                 let target = entity::user_preference::Entity::find().all(&t.db).await.unwrap().into_iter().find(|p| p.user_id == user).unwrap().target_workouts_per_week;
@@ -497,7 +541,7 @@ mod batched_reads {
                 let got = sets_for(&db, UserId(1), &ids).await.unwrap();
                 let meter = counter.meter();
                 assert!(meter.max_params <= limit.get(), "{meter:?}");
-                assert_eq!(meter.statements, query::in_list_chunks(&ids, 1, limit).len());
+                assert_eq!(meter.statements, ids.len().div_ceil(limit.get() - 1));
                 let mut expected: Vec<_> = all_lines.iter().filter(|l| l.user_id == 1).collect();
                 expected.sort_by_key(|l| (l.session_id, l.id));
                 assert_eq!(got.iter().map(|l| l.id).collect::<Vec<_>>(), expected.iter().map(|l| l.id).collect::<Vec<_>>());

@@ -3,8 +3,9 @@
 //! `TestDb::sqlite()` is a fresh in-memory database; `TestDb::sqlite_file()` a fresh file (for
 //! pragmas and WAL); `TestDb::postgres()` a fresh schema on the server named by
 //! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`), so parallel tests never
-//! share tables. When that server is unreachable, PostgreSQL tests fail under `CI=true` and are
-//! skipped, loudly, elsewhere. `backend_tests!` writes each test once and runs it on both.
+//! share tables. When no server answers there, PostgreSQL tests fail under `CI=true` and are
+//! skipped, loudly, elsewhere; a server that answers and refuses (a wrong password, a missing
+//! database) fails them everywhere. `backend_tests!` writes each test once and runs it on both.
 //! Dev-dependency only.
 
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ impl TestDb {
         let admin = match db::connect(&admin_config).await {
             Ok(it) => it,
             Err(err) => {
+                // A server that answered and refused (wrong password, no such database) is a
+                // broken set-up, never a reason to skip.
+                assert!(err.is_unreachable(), "the PostgreSQL test server refused: {err}");
                 assert!(
                     std::env::var("CI").as_deref() != Ok("true"),
                     "PostgreSQL is required under CI=true: {err}"
@@ -137,8 +141,9 @@ async fn drop_stale_schemas(admin: &DatabaseConnection) {
     }
 }
 
-/// The schema as sorted text lines: tables, columns with types and nullability, and indexes with
-/// their columns and uniqueness. Two databases with equal snapshots have the same schema.
+/// The schema as sorted text lines: tables, columns with types, nullability and defaults, indexes
+/// with their columns and uniqueness, and every constraint in full (keys, `CHECK`s, foreign keys
+/// with their `ON DELETE` actions). Two databases with equal snapshots have the same schema.
 pub async fn schema_snapshot(db: &DatabaseConnection) -> Vec<String> {
     #[derive(FromQueryResult)]
     struct Line {
@@ -158,9 +163,10 @@ pub async fn schema_snapshot(db: &DatabaseConnection) -> Vec<String> {
               SELECT 'index ' || i.indexname || ': ' || i.indexdef FROM pg_indexes i
               WHERE i.schemaname = current_schema()
               UNION ALL
-              SELECT 'constraint ' || tc.table_name || '.' || tc.constraint_name || ' ' || tc.constraint_type
-              FROM information_schema.table_constraints tc WHERE tc.table_schema = current_schema()
-                AND tc.constraint_type <> 'CHECK'"
+              SELECT 'constraint ' || t.relname || '.' || c.conname || ': ' || pg_get_constraintdef(c.oid)
+              FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+              JOIN pg_namespace n ON n.oid = t.relnamespace
+              WHERE n.nspname = current_schema()"
         }
     };
     let mut lines: Vec<String> =

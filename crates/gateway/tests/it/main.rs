@@ -5,6 +5,7 @@
 
 mod binary;
 mod http;
+mod workflow;
 
 use async_graphql::{Request, Variables};
 use axum::body::Body;
@@ -122,7 +123,7 @@ backend_tests! {
         assert_eq!(code(&res), "BAD_USER_INPUT", "{res}");
         assert!(res["errors"][0]["message"].as_str().unwrap().contains("inputs[0].exercises[0].sets[0].weight"), "{res}");
         assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap().iter().map(|(_, n)| n).sum::<u64>(),
-            counts.iter().map(|(_, n)| n).sum::<u64>() + 3, "only the other user's workout and its two lines were added");
+            counts.iter().map(|(_, n)| n).sum::<u64>() + 4, "only the other user's workout, its two lines and its client key were added");
     }
 
     async fn an_offline_batch_is_saved_whole_or_not_at_all(t: &TestDb) {
@@ -231,6 +232,20 @@ backend_tests! {
         let bad = run(&state, Some(1), r#"mutation { createTemplate(name: "  ", exercises: []) { id } }"#, json!({})).await;
         assert_eq!(code(&bad), "BAD_USER_INPUT");
         assert!(run(&state, Some(1), &format!(r#"mutation {{ deleteTemplate(id: "{id}") }}"#), json!({})).await["errors"].is_null());
+        assert_eq!(code(&run(&state, Some(1), &format!(r#"{{ template(id: "{id}") {{ id }} }}"#), json!({})).await), "NOT_FOUND");
+
+        // Deleting a template keeps its workouts, their lines and their history; they lose the link.
+        let used = entity::workout_session::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1 && w.template_id.is_some()).unwrap();
+        let template = used.template_id.unwrap();
+        let workouts: Vec<i64> = entity::workout_session::Entity::find().all(&t.db).await.unwrap().into_iter().filter(|w| w.template_id == Some(template)).map(|w| w.id).collect();
+        let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().len();
+        let res = run(&state, Some(1), &format!(r#"mutation {{ deleteTemplate(id: "{template}") }}"#), json!({})).await;
+        assert_eq!(res["data"]["deleteTemplate"], true, "{res}");
+        for id in &workouts {
+            let kept = entity::workout_session::Entity::find_by_id(*id).one(&t.db).await.unwrap().expect("the workout stays");
+            assert_eq!(kept.template_id, None);
+        }
+        assert_eq!(entity::session_exercise::Entity::find().all(&t.db).await.unwrap().len(), lines, "set lines stay");
     }
 
     async fn the_dashboard_answers_in_the_requested_unit(t: &TestDb) {
@@ -257,6 +272,7 @@ backend_tests! {
         let other_template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let other_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let own_te = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+        let own_template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
         let now = now().to_rfc3339();
         let cases = [
             format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
@@ -276,13 +292,30 @@ backend_tests! {
             format!(r#"mutation {{ rejectLinking(templateExerciseId: "{other_te}") }}"#),
             format!(r#"mutation {{ mergeMasterExercises(sourceId: "{other_master}", targetId: "{own_master}") }}"#),
             r#"{ workout(id: "987654321") { id } }"#.to_owned(),
+            // A template line id of another user, inside one's own template.
+            format!(r#"mutation {{ updateTemplate(id: "{own_template}", name: "Mine", exercises: [{{id: "{other_te}", exerciseName: "Squat"}}]) }}"#),
+            // The offline batch's template exercise of another user.
+            format!(r#"mutation {{ saveWorkouts(inputs: [{{clientKey: "x-3", workoutDate: "{now}", exercises: [{{templateExerciseId: "{other_te}", exerciseName: "Squat", sets: [{{weight: 100.0, unit: KG, reps: 5}}]}}]}}]) {{ replayed }} }}"#),
+            // Saving into, or repeating, another user's workout.
+            format!(r#"mutation {{ saveWorkout(input: {{clientKey: "x-4", workoutId: "{other_workout}", exercises: []}}) {{ replayed }} }}"#),
+            format!(r#"mutation {{ startWorkout(copyFrom: "{other_workout}") {{ id }} }}"#),
         ];
         let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
+        let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
+        assert!(counts.iter().any(|(table, _)| *table == "workout_client_keys"), "{counts:?}");
         for q in &cases {
             let res = run(&state, Some(1), q, json!({})).await;
             assert_eq!(code(&res), "NOT_FOUND", "{q}: {res}");
         }
         assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before);
+        assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), counts, "a client key was claimed");
+
+        // Excluding another user's workout excludes nothing, exactly like an unknown id.
+        let last = "query($w: ID) { lastExerciseData(exerciseName: \"Squat\", excludeWorkoutId: $w) { workout { id } sets { id } } }";
+        let plain = run(&state, Some(1), last, json!({"w": null})).await;
+        assert!(!plain["data"]["lastExerciseData"].is_null(), "{plain}");
+        assert_eq!(run(&state, Some(1), last, json!({"w": other_workout.to_string()})).await, plain);
+        assert_eq!(run(&state, Some(1), last, json!({"w": "987654321"})).await, plain);
         let anonymous = run(&state, None, "{ viewer { id } }", json!({})).await;
         assert_eq!(code(&anonymous), "UNAUTHENTICATED");
     }
@@ -599,6 +632,56 @@ backend_tests! {
                 "exercises": [{"exerciseName": "Row", "sets": [{"weight": 60.0, "unit": "KG", "reps": 10}]}]}}});
         let (_, body) = http(&state, save, Some(&token)).await;
         assert_eq!(body["data"]["saveWorkout"]["workout"]["exercises"][0]["sets"][0]["weightKg"], 60.0, "{body}");
+    }
+}
+
+/// async-graphql marks its limit errors only by their words: one case per limit pins each phrase
+/// `ErrorCode::of_request_error` relies on, so an upgrade that rewords one fails here.
+#[tokio::test]
+async fn each_request_limit_answers_limit_exceeded() {
+    let t = TestDb::sqlite().await;
+    let db =
+        Db::new(t.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+    let roomy =
+        Limits { max_depth: 100, max_complexity: 100_000, max_recursion: 100, ..Limits::DEFAULT };
+    let nested = |n: usize| {
+        format!(
+            "{{ {}__typename{} }}",
+            "__schema { types { fields { type { ".repeat(n),
+            " } } } }".repeat(n)
+        )
+    };
+    let cases = [
+        (Limits { max_depth: 3, ..roomy }, nested(1), "Query is nested too deep."),
+        (
+            Limits { max_complexity: 3, ..roomy },
+            "{ a: viewer { id } b: viewer { id } }".to_owned(),
+            "Query is too complex.",
+        ),
+        (
+            Limits { max_recursion: 3, ..roomy },
+            nested(2),
+            "The recursion depth of the query cannot be greater than `3`",
+        ),
+        (
+            Limits { max_directives: 2, ..roomy },
+            "{ __typename @skip(if: false) @include(if: true) @skip(if: false) }".to_owned(),
+            "The number of directives on the field `__typename` cannot be greater than `2`",
+        ),
+    ];
+    for (limits, query, message) in cases {
+        let state = AppState::new(db.clone(), Auth::new(b"test-secret"), limits);
+        let res = run(&state, Some(1), &query, json!({})).await;
+        assert_eq!(code(&res), "LIMIT_EXCEEDED", "{query}: {res}");
+        assert_eq!(res["errors"][0]["message"], message, "{query}");
+        let roomy_state = AppState::new(db.clone(), Auth::new(b"test-secret"), roomy);
+        let ok = run(&roomy_state, Some(1), &query, json!({})).await;
+        assert!(
+            ok["errors"]
+                .as_array()
+                .is_none_or(|it| it.iter().all(|e| e["extensions"]["code"] != "LIMIT_EXCEEDED")),
+            "within the limits: {ok}"
+        );
     }
 }
 
