@@ -1,5 +1,6 @@
 //! The services' error type. `Display` is safe to show a client: database causes are kept as
-//! `source()` for logs and never rendered.
+//! `source()` for logs and never rendered. The client-visible codes are the gateway's
+//! (`gateway::ErrorCode`).
 
 use domain::ValidationError;
 
@@ -32,14 +33,5 @@ impl QueryError {
     /// A stored value of `column` that does not parse into its domain type.
     pub fn corrupt(column: &'static str, value: impl Into<String>) -> Self {
         Self::Corrupt { column, value: value.into() }
-    }
-
-    /// Stable machine code, part of the API boundary.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound { .. } => "NOT_FOUND",
-            Self::Invalid(_) => "BAD_USER_INPUT",
-            Self::Unavailable(_) | Self::Corrupt { .. } | Self::Db(_) => "INTERNAL",
-        }
     }
 }

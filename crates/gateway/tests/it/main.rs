@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers may panic")]
 
 mod binary;
+mod browser;
 mod http;
 mod workflow;
 
