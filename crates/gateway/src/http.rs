@@ -290,7 +290,9 @@ fn request_problem(body: &serde_json::Value) -> Option<String> {
     None
 }
 
-/// The batch a body holds, or the 400 that says why it holds none.
+/// The batch a body holds, or the 400 that says why it holds none. The body is checked as JSON
+/// first: async-graphql's own parsing is lenient (serde reads a request from an array too, so
+/// `["{ viewer { id } }"]` would run), and its errors are Rust text, not sentences.
 fn parse_batch(bytes: &Bytes) -> Result<BatchRequest, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         let what = match err.classify() {

@@ -185,6 +185,14 @@ async fn malformed_requests_are_told_why_in_words() {
         ),
         ("[]", "a batch must hold at least one request"),
         (
+            r#"["{ viewer { id } }"]"#,
+            "request 0: a request must be a JSON object with a `query` string",
+        ),
+        (
+            r#"[["{ viewer { id } }"]]"#,
+            "request 0: a request must be a JSON object with a `query` string",
+        ),
+        (
             r#"[{"query": "{ __typename }"}, 3]"#,
             "request 1: a request must be a JSON object with a `query` string",
         ),
