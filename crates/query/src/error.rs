@@ -30,8 +30,11 @@ impl From<sea_orm::DbErr> for QueryError {
 }
 
 impl QueryError {
-    /// A stored value of `column` that does not parse into its domain type.
-    pub fn corrupt(column: &'static str, value: impl Into<String>) -> Self {
-        Self::Corrupt { column, value: value.into() }
+    /// Parses the stored text of `column` into its domain type, or `Corrupt`.
+    pub fn parse_stored<T: std::str::FromStr>(
+        column: &'static str,
+        value: String,
+    ) -> Result<T, Self> {
+        value.parse().map_err(|_| Self::Corrupt { column, value })
     }
 }

@@ -71,9 +71,10 @@ fn defaults() -> Row {
 
 fn view(row: Row) -> Result<PreferencesView, QueryError> {
     Ok(PreferencesView {
-        default_weight_unit: row.default_weight_unit.parse().map_err(|_| {
-            QueryError::corrupt("user_preferences.default_weight_unit", row.default_weight_unit)
-        })?,
+        default_weight_unit: QueryError::parse_stored(
+            "user_preferences.default_weight_unit",
+            row.default_weight_unit,
+        )?,
         progression_type: row.progression_type,
         target_workouts_per_week: row.target_workouts_per_week,
         warmup_strategy: row.warmup_strategy,

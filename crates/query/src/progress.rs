@@ -113,7 +113,7 @@ pub(crate) async fn user_zone(db: &Db, user: UserId) -> Result<UserTimeZone, Que
         .one(&db.conn)
         .await?
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?;
-    row.timezone.parse().map_err(|_| QueryError::corrupt("users.timezone", row.timezone))
+    QueryError::parse_stored("users.timezone", row.timezone)
 }
 
 /// Today's local date for `user` at `now`, from the user's time zone.

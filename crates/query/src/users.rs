@@ -40,13 +40,11 @@ pub async fn viewer(db: &Db, user: UserId) -> Result<UserView, QueryError> {
         .await?
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?;
     Ok(UserView {
-        timezone: row
-            .timezone
-            .parse()
-            .map_err(|_| QueryError::corrupt("users.timezone", row.timezone))?,
-        default_weight_unit: row.default_weight_unit.parse().map_err(|_| {
-            QueryError::corrupt("user_preferences.default_weight_unit", row.default_weight_unit)
-        })?,
+        timezone: QueryError::parse_stored("users.timezone", row.timezone)?,
+        default_weight_unit: QueryError::parse_stored(
+            "user_preferences.default_weight_unit",
+            row.default_weight_unit,
+        )?,
         id: row.id,
         email: row.email,
         display_name: row.display_name,

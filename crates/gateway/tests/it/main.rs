@@ -328,6 +328,13 @@ backend_tests! {
         let res = run(&state, Some(1), "{ masterExercises { edges { node { id } } } personalRecords { maxWeight } }", json!({})).await;
         let text = res.to_string();
         assert!(!text.contains("exercise_links") && !text.contains("relation") && !text.contains("no such"), "{text}");
+        // A stored value outside its domain is a fault, never a guess (no silent UTC).
+        t.db.execute_unprepared("UPDATE users SET timezone = 'Mars/Olympus_Mons' WHERE id = 2").await.unwrap();
+        for q in ["{ viewer { timezone } }", "{ progressDashboard(range: WEEK) { unit } }", "{ consistencyStats(range: WEEK) { workoutDays } }"] {
+            let res = run(&state, Some(2), q, json!({})).await;
+            assert_eq!((code(&res), &res["errors"][0]["message"]), ("INTERNAL", &json!("internal error")), "{q}: {res}");
+            assert!(!res.to_string().contains("Mars"), "{res}");
+        }
         let res = run(&state, Some(1), r#"mutation { unlinkExercise(templateExerciseId: "1") }"#, json!({})).await;
         assert_eq!(code(&res), "INTERNAL", "{res}");
         assert_eq!(res["errors"][0]["message"], "internal error");

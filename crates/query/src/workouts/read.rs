@@ -96,14 +96,8 @@ impl TryFrom<SetRow> for SetView {
     /// A set type or unit the schema's checks should have refused is `Corrupt`, never a guess.
     fn try_from(it: SetRow) -> Result<Self, QueryError> {
         Ok(Self {
-            set_type: it
-                .set_type
-                .parse()
-                .map_err(|_| QueryError::corrupt("session_exercises.set_type", it.set_type))?,
-            unit: it
-                .unit
-                .parse()
-                .map_err(|_| QueryError::corrupt("session_exercises.unit", it.unit))?,
+            set_type: QueryError::parse_stored("session_exercises.set_type", it.set_type)?,
+            unit: QueryError::parse_stored("session_exercises.unit", it.unit)?,
             id: it.id,
             session_id: it.session_id,
             template_exercise_id: it.template_exercise_id,
