@@ -209,7 +209,7 @@ fn remove_sqlite_file(path: &str) -> std::io::Result<()> {
 async fn print_summary(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let mut err = std::io::stderr().lock();
     for (table, n) in inspect::row_counts(db).await.context("counting rows")? {
-        let _ = writeln!(err, "{table:>20} {n:>10}");
+        let _ = writeln!(err, "{table:>25} {n:>10}");
     }
     drop(err);
     let checksum = inspect::content_checksum(db).await.context("computing the content checksum")?;

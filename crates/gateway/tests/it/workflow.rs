@@ -190,3 +190,49 @@ async fn repeating_a_workout_costs_the_same_statements_whatever_its_size() {
     assert_eq!(meters[0], meters[1], "{meters:?}");
     assert!(meters[0].max_params <= 5, "{meters:?}");
 }
+
+backend_tests! {
+    async fn concurrent_saves_into_one_workout_leave_one_of_them(t: &TestDb) {
+        // Two phones save different sets into the same started workout at once: the workout
+        // ends with one save's lines, never both.
+        let state = state(t).await;
+        let db = query::Db::new(t.db.clone(), migration::LATEST_PHASE, db::ParamLimit::D1, query::Flags::OPTIMIZED).unwrap();
+        for round in 0..8 {
+            let id = start(&state, "").await.parse::<i64>().unwrap();
+            let save = |key: String, name: &str, reps: i32| {
+                let db = db.clone();
+                let input = query::workouts::WorkoutInput {
+                    client_key: key,
+                    session_id: Some(id),
+                    template_id: None,
+                    workout_date: None,
+                    exercises: vec![query::workouts::ExerciseInput {
+                        template_exercise_id: None,
+                        exercise_name: name.to_owned(),
+                        sets: (0..3).map(|_| query::workouts::SetInput {
+                            set_type: domain::SetType::Working,
+                            weight: Some(100.0),
+                            unit: domain::WeightUnit::Kg,
+                            reps: Some(reps),
+                            sets: None,
+                            rpe: None,
+                            rest_seconds: None,
+                            is_estimate: false,
+                            is_default_applied: false,
+                        }).collect(),
+                    }],
+                };
+                tokio::spawn(async move { query::workouts::save_workout(&db, query::UserId(1), &input, now()).await })
+            };
+            let a = save(format!("a-{round}"), "Squat", 5);
+            let b = save(format!("b-{round}"), "Deadlift", 3);
+            a.await.unwrap().unwrap();
+            b.await.unwrap().unwrap();
+            let lines: Vec<_> = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().filter(|l| l.session_id == id).collect();
+            let names: std::collections::BTreeSet<_> = lines.iter().map(|l| l.exercise_name.clone()).collect();
+            assert_eq!((lines.len(), names.len()), (3, 1), "round {round}: {names:?}");
+            // The next round starts a new workout.
+            query::workouts::delete(&db, query::UserId(1), id).await.unwrap();
+        }
+    }
+}

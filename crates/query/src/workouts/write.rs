@@ -287,6 +287,15 @@ async fn replace_lines(
     if let Some(missing) = te_ids.iter().find(|id| !resolved.contains_key(id)) {
         return Err(QueryError::NotFound { entity: "template exercise", id: *missing });
     }
+    // The session's row lock first: two saves into one session take turns, and the second's
+    // DELETE sees the first's lines (PostgreSQL's READ COMMITTED would otherwise let both sets
+    // of lines survive; SQLite's BEGIN IMMEDIATE already serializes writers).
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "UPDATE workout_sessions SET updated_at = $1 WHERE id = $2",
+        [now.into(), session_id.into()],
+    ))
+    .await?;
     txn.execute_raw(Statement::from_sql_and_values(
         txn.get_database_backend(),
         "DELETE FROM session_exercises WHERE session_id = $1",
@@ -334,12 +343,6 @@ async fn replace_lines(
     {
         txn.execute_raw(stmt).await?;
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        txn.get_database_backend(),
-        "UPDATE workout_sessions SET updated_at = $1 WHERE id = $2",
-        [now.into(), session_id.into()],
-    ))
-    .await?;
     Ok(n_rows)
 }
 
