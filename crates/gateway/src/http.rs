@@ -33,6 +33,8 @@ use crate::schema::{AppSchema, Clock, Viewer, build_schema};
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// The same schema with `Limits::for_introspection`, for operations that only introspect.
+    introspection: AppSchema,
     pub db: Db,
     pub auth: Auth,
     pub limits: Limits,
@@ -54,7 +56,8 @@ impl AppState {
     /// A state whose resolvers read "now" from `clock`.
     pub fn with_clock(db: Db, auth: Auth, limits: Limits, clock: Clock) -> Self {
         let schema = build_schema(db.clone(), &limits, clock);
-        Self { schema, db, auth, limits, next_request: Arc::new(AtomicU64::new(1)) }
+        let introspection = build_schema(db.clone(), &limits.for_introspection(), clock);
+        Self { schema, introspection, db, auth, limits, next_request: Arc::new(AtomicU64::new(1)) }
     }
 
     /// A fresh id for a request, echoed in every error so a client report can be found in logs.
@@ -86,7 +89,11 @@ impl AppState {
         if let Some(user) = viewer {
             batch = crate::loaders::install(batch.data(Viewer(user)), &self.db, user);
         }
-        let mut res = self.schema.execute_batch(batch).await;
+        let schema = match &batch {
+            BatchRequest::Single(it) if is_introspection(&it.query) => &self.introspection,
+            _ => &self.schema,
+        };
+        let mut res = schema.execute_batch(batch).await;
         let responses: Vec<&mut async_graphql::Response> = match &mut res {
             BatchResponse::Single(it) => vec![it],
             BatchResponse::Batch(list) => list.iter_mut().collect(),
@@ -118,6 +125,26 @@ impl AppState {
         );
         res
     }
+}
+
+/// Whether every operation of `query` is a query that selects only introspection fields (`__schema`,
+/// `__type`, `__typename`) at its root. Such operations run with relaxed depth and recursion
+/// (`Limits::for_introspection`) so that GraphiQL can load the schema; in production the schema
+/// refuses introspection anyway.
+fn is_introspection(query: &str) -> bool {
+    use async_graphql::parser::types::{OperationType, Selection};
+    if !query.contains("__schema") && !query.contains("__type") {
+        return false;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    doc.operations.iter().all(|(_, op)| {
+        op.node.ty == OperationType::Query
+            && op.node.selection_set.node.items.iter().all(|item| {
+                matches!(&item.node, Selection::Field(field) if field.node.name.node.starts_with("__"))
+            })
+    })
 }
 
 /// The router: `POST /graphql`, GraphiQL at `/` (not in production), `/healthz`, `/readyz`.

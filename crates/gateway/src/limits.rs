@@ -20,6 +20,21 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Depth and recursion allowed to operations that only introspect the schema (outside
+    /// production): GraphiQL's introspection query nests type references about 15 levels deep,
+    /// over a schema whose size is fixed, so its cost is bounded whatever the depth.
+    pub const INTROSPECTION_DEPTH: usize = 32;
+
+    /// The limits of introspection-only operations: these, with depth and recursion relaxed.
+    #[must_use]
+    pub fn for_introspection(self) -> Self {
+        Self {
+            max_depth: self.max_depth.max(Self::INTROSPECTION_DEPTH),
+            max_recursion: self.max_recursion.max(Self::INTROSPECTION_DEPTH),
+            ..self
+        }
+    }
+
     /// The defaults the binary starts with.
     pub const DEFAULT: Self = Self {
         max_depth: 10,

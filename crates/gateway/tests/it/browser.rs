@@ -1,5 +1,6 @@
 //! `GraphiQL` in a real browser: Debian's headless Chromium, driven over the `DevTools` protocol,
-//! loads the page from the gateway, renders the editor, runs a query typed into it with a token
+//! loads the page from the gateway, renders the editor, loads the schema into its documentation
+//! explorer, runs a query typed into it with a token
 //! typed into its headers, and shows the data, all without a request to another origin and
 //! without a Content-Security-Policy violation.
 //!
@@ -178,6 +179,14 @@ async fn graphiql_runs_a_typed_query_offline_in_a_real_browser() {
         // The editor renders.
         let editor = ".graphiql-query-editor .CodeMirror";
         tools.wait_for(&session, &format!("!!document.querySelector('{editor}')"), 300).await;
+
+        // The schema loaded (GraphiQL's introspection query is deeper than the default limits):
+        // the documentation explorer lists the root query type.
+        tools.eval(&session, "document.querySelector('[aria-label=\"Show Documentation Explorer\"]').click(), true").await;
+        let docs = tools
+            .wait_for(&session, "(() => { const d = document.querySelector('.graphiql-doc-explorer'); return d && d.innerText.includes('QueryRoot') ? d.innerText : ''; })()", 300)
+            .await;
+        assert!(docs.as_str().unwrap().contains("Root Types"), "{docs}");
 
         // Type the token into the headers editor and a query into the query editor.
         let focus = |selector: &str| {

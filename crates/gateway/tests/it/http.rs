@@ -60,6 +60,13 @@ async fn send(
     (status, headers, body)
 }
 
+async fn send_owned(
+    state: AppState,
+    request: HttpRequest<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    send(&state, request).await
+}
+
 fn post(content_type: Option<&str>, body: impl Into<Body>) -> HttpRequest<Body> {
     let mut request = HttpRequest::post("/graphql");
     if let Some(it) = content_type {
@@ -250,6 +257,50 @@ async fn status_codes_follow_the_accepted_media_type() {
         send(&state, ask(modern, r#"{ workout(id: "987654321") { id } }"#)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(refused(&body), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn introspection_alone_may_nest_deeper_than_queries() {
+    let (t, state) = empty_state().await;
+    let token = state.auth.token_for(query::UserId(1), 60);
+    let deep = "__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }";
+    let ask = |state: &AppState, query: String| {
+        let mut request = post(Some("application/json"), json!({"query": query}).to_string());
+        request
+            .headers_mut()
+            .insert(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        send_owned(state.clone(), request)
+    };
+    // Depth 12, over the limit of 10: answered, as GraphiQL needs to load the schema.
+    let (status, _, body) = ask(&state, format!("query IntrospectionQuery {{ {deep} }}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["errors"].is_null() && body["data"]["__schema"]["types"].is_array(), "{body}");
+    // The same depth beside an ordinary field is an ordinary query: refused.
+    let (_, _, body) = ask(&state, format!("{{ viewer {{ id }} {deep} }}")).await;
+    assert_eq!(refused(&body), "LIMIT_EXCEEDED", "{body}");
+    // Past the introspection bound, refused too.
+    let deeper = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+        "ofType { ".repeat(40),
+        " }".repeat(40)
+    );
+    let (_, _, body) = ask(&state, deeper).await;
+    assert_eq!(refused(&body), "LIMIT_EXCEEDED", "{body}");
+    // In production there is no introspection at all.
+    let db = query::Db::new(
+        t.db.clone(),
+        migration::LATEST_PHASE,
+        db::ParamLimit::D1,
+        query::Flags::OPTIMIZED,
+    )
+    .unwrap();
+    let production = AppState::new(
+        db,
+        Auth::new(b"test-secret"),
+        Limits { production: true, ..Limits::DEFAULT },
+    );
+    let (_, _, body) = ask(&production, format!("{{ {deep} }}")).await;
+    assert_eq!(body, json!({"data": {"__schema": null}}));
 }
 
 #[tokio::test]
