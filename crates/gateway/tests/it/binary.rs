@@ -37,6 +37,16 @@ fn start(args: &[&str]) -> Result<Gateway, (ExitStatus, String)> {
     Err((status, stderr))
 }
 
+impl Drop for Gateway {
+    /// A test that panics never leaves its gateway running.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Gateway {
     /// One HTTP/1.1 request; the status code and the body.
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
