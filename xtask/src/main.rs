@@ -1,11 +1,16 @@
 //! `cargo xtask`: project automation. It links no product crate; it drives them as processes so it
 //! stays a few-second build.
 //!
-//! - `cargo xtask seed [ARGS]`: build `datagen` in release mode and seed (see `datagen seed --help`).
+//! - `cargo xtask seed [ARGS]`: seed a database (see `datagen seed --help`).
 //! - `cargo xtask serve [ARGS]`: the main job: seed demo data into the embedded database if it has
 //!   none yet, then run `swole-gateway --dev` (see `swole-gateway --help` for ARGS).
 //! - `cargo xtask indexes [ARGS]`: the index report of a live database (see `dbtool indexes --help`).
 //! - `cargo xtask tidy`: check the repository's invariants (also run by `cargo test`).
+//!
+//! `seed`, `serve` and `indexes` run release binaries that one `cargo build` invocation builds
+//! together (`RELEASE_PACKAGES`): cargo unifies features only across the packages of one
+//! invocation, so building them one at a time compiled sea-orm, sqlx and the rest once per set of
+//! features, and a first `serve` took nearly three times as long.
 
 mod tidy;
 
@@ -66,47 +71,68 @@ fn cargo() -> Command {
 /// The embedded database `serve` uses when no URL is configured.
 const EMBEDDED_DB: &str = "data/swole.db";
 
+/// The packages whose release binaries the commands run, always built together.
+const RELEASE_PACKAGES: [&str; 3] = ["datagen", "gateway", "dbtool"];
+
+/// Where cargo puts build output: `CARGO_TARGET_DIR` (relative to the project root) or `target/`.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => project_root().join(dir),
+        None => project_root().join("target"),
+    }
+}
+
+/// Builds every release binary in one invocation, with cargo's own progress on stderr; returns
+/// the directory that holds them. Seconds when nothing changed.
+fn build_release() -> anyhow::Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--locked"]);
+    for package in RELEASE_PACKAGES {
+        cmd.args(["--package", package]);
+    }
+    let status = cmd.status()?;
+    anyhow::ensure!(status.success(), "building the release binaries failed ({status})");
+    Ok(target_dir().join("release"))
+}
+
+/// Runs a release binary from the project root and fails with its name when it fails.
+fn run_release(dir: &Path, binary: &str, args: &[String]) -> anyhow::Result<()> {
+    let status = Command::new(dir.join(binary)).current_dir(project_root()).args(args).status()?;
+    if status.success() { Ok(()) } else { Err(anyhow::anyhow!("{binary} failed ({status})")) }
+}
+
 /// Seeds a small demo (20 lifters, 26 weeks ending today) into the embedded database the first
 /// time, then runs the gateway in development mode (it prints its URL and a token for user 1).
 fn serve(args: &[String]) -> anyhow::Result<()> {
     let configured = std::env::var_os("SWOLE_DATABASE_URL").is_some()
         || args.iter().any(|a| a.starts_with("--database-url"));
-    if !configured && !project_root().join(EMBEDDED_DB).exists() {
-        eprintln!("seeding demo data into {EMBEDDED_DB} (first run only)");
-        seed(&["--users".to_owned(), "20".to_owned(), "--weeks".to_owned(), "26".to_owned()])?;
+    let first_run = !configured && !project_root().join(EMBEDDED_DB).exists();
+    let stages = if first_run { 3 } else { 2 };
+    eprintln!("[1/{stages}] building the release binaries (the first build takes minutes)");
+    let dir = build_release()?;
+    if first_run {
+        eprintln!("[2/3] seeding demo data into {EMBEDDED_DB} (first run only)");
+        let demo = ["seed", "--users", "20", "--weeks", "26"].map(str::to_owned);
+        run_release(&dir, "datagen", &demo)?;
     }
-    let status = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "--locked",
-            "--package",
-            "gateway",
-            "--bin",
-            "swole-gateway",
-            "--",
-            "--dev",
-        ])
-        .args(args)
-        .status()?;
-    if status.success() { Ok(()) } else { Err(anyhow::anyhow!("swole-gateway stopped ({status})")) }
+    eprintln!("[{stages}/{stages}] starting swole-gateway");
+    let mut gateway_args = vec!["--dev".to_owned()];
+    gateway_args.extend_from_slice(args);
+    run_release(&dir, "swole-gateway", &gateway_args)
 }
 
-/// The index report reads plans and sizes only: the debug build is enough.
+/// The index report of a live database.
 fn indexes(args: &[String]) -> anyhow::Result<()> {
-    let status = cargo()
-        .args(["run", "--quiet", "--locked", "--package", "dbtool", "--", "indexes"])
-        .args(args)
-        .status()?;
-    if status.success() { Ok(()) } else { Err(anyhow::anyhow!("dbtool indexes failed ({status})")) }
+    let dir = build_release()?;
+    let mut report_args = vec!["indexes".to_owned()];
+    report_args.extend_from_slice(args);
+    run_release(&dir, "dbtool", &report_args)
 }
 
 /// Seeding writes a million rows: it runs the release build of `datagen`.
 fn seed(args: &[String]) -> anyhow::Result<()> {
-    let status = cargo()
-        .args(["run", "--quiet", "--release", "--locked", "--package", "datagen", "--", "seed"])
-        .args(args)
-        .status()?;
-    if status.success() { Ok(()) } else { Err(anyhow::anyhow!("datagen seed failed ({status})")) }
+    let dir = build_release()?;
+    let mut seed_args = vec!["seed".to_owned()];
+    seed_args.extend_from_slice(args);
+    run_release(&dir, "datagen", &seed_args)
 }
