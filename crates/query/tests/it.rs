@@ -33,6 +33,23 @@ async fn seeded(conn: &DatabaseConnection, users: i64, weeks: i64) -> u32 {
     migration::LATEST_PHASE
 }
 
+/// The same seed written at `phase` (0 is the original deployment's schema).
+async fn seeded_at(conn: &DatabaseConnection, users: i64, weeks: i64, phase: u32) {
+    let config = SeedConfig::new(users, weeks, 42, end_date(), i64::from(phase), 100).unwrap();
+    datagen::write::prepare(conn, &config, false).await.unwrap();
+    datagen::write::write_all(conn, &config, |_| {}).await.unwrap();
+}
+
+/// A second, empty database on the backend of `t`.
+async fn twin(t: &TestDb) -> TestDb {
+    match t.backend() {
+        db::Backend::Sqlite => TestDb::sqlite().await,
+        db::Backend::Postgres => {
+            TestDb::postgres().await.expect("the server answered a moment ago")
+        }
+    }
+}
+
 fn services(conn: &DatabaseConnection, phase: u32) -> (Db, Db) {
     (
         Db::new(conn.clone(), phase, ParamLimit::D1, Flags::ORIGINAL).unwrap(),
@@ -153,6 +170,39 @@ backend_tests! {
             }
         }
         assert!(n_nonempty > 20, "the fixture should have busy periods, got {n_nonempty}");
+    }
+
+    async fn the_original_on_its_own_schema_answers_as_the_optimized_on_the_latest(t: &TestDb) {
+        // The rollout compares exactly these two: the original deployment (phase-0 schema,
+        // original paths) and the latest one, holding the same seed.
+        seeded_at(&t.db, 4, 12, 0).await;
+        let latest = twin(t).await;
+        seeded_at(&latest.db, 4, 12, migration::LATEST_PHASE).await;
+        let original = Db::new(t.db.clone(), 0, ParamLimit::D1, Flags::ORIGINAL).unwrap();
+        let optimized = Db::new(latest.db.clone(), migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+        let all = entity::template_exercise::Entity::find().all(&t.db).await.unwrap();
+        let mut n_nonempty = 0;
+        for user in 1..=4 {
+            for range in TimeRange::ALL {
+                for today in [end_date(), end_date() - Duration::days(40)] {
+                    let a = dashboard(&original, UserId(user), range, today).await.unwrap();
+                    let b = dashboard(&optimized, UserId(user), range, today).await.unwrap();
+                    assert_eq!(a, b, "user {user}, {range:?}, today {today}");
+                    n_nonempty += usize::from(a.current.session_count > 0);
+                }
+            }
+            let ids: Vec<i64> = all.iter().map(|it| it.id).collect();
+            let a = load_resolved_exercise_name_map(&original, &t.db, UserId(user), &ids).await.unwrap();
+            let b = load_resolved_exercise_name_map(&optimized, &latest.db, UserId(user), &ids).await.unwrap();
+            assert!(!a.is_empty());
+            assert_eq!(a, b, "user {user}");
+            assert_eq!(
+                query::analytics::personal_records(&original, UserId(user)).await.unwrap(),
+                query::analytics::personal_records(&optimized, UserId(user)).await.unwrap(),
+                "user {user}"
+            );
+        }
+        assert!(n_nonempty > 10, "the fixture should have busy periods, got {n_nonempty}");
     }
 
     async fn dashboard_of_a_user_without_workouts_is_empty(t: &TestDb) {
