@@ -50,8 +50,8 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         entry("preferences.get", crate::preferences::SELECT.to_owned(), vec![user.into()]),
         entry(
             "resolution.name_map (original)",
-            resolution::RESOLVE_ONE.to_owned(),
-            vec![user.into(), 1i64.into()],
+            resolution::resolve_joined_sql(4),
+            with_user(&four),
         ),
         entry("resolution.name_map (optimized)", resolution::cache_lookup_sql(4), with_user(&four)),
         entry("resolution.refresh (cache)", resolution::refresh_cache_sql(4), with_user(&four)),

@@ -340,6 +340,13 @@ proptest! {
             assert!(meter.max_params <= limit.get(), "{meter:?}");
             // The user takes one parameter; each statement carries at most limit - 1 ids.
             assert_eq!(meter.statements, n_ids.div_ceil(limit.get() - 1));
+            // The original's pattern: one joined statement per 70 ids (fewer under a lower limit).
+            let original = Db::new(t.db.clone(), phase, limit, Flags::ORIGINAL).unwrap();
+            let metered = Metered::new(t.db.clone());
+            load_resolved_exercise_name_map(&original, &metered, UserId(1), &ids).await.unwrap();
+            let meter = metered.meter();
+            assert!(meter.max_params <= limit.get(), "{meter:?}");
+            assert_eq!(meter.statements, n_ids.div_ceil((limit.get() - 1).min(70)));
         });
     }
 }

@@ -1,0 +1,93 @@
+//! The exercise-name map, original vs optimized, on the million-set-line seed: the original path
+//! as the original ran it (one joined statement per chunk of at most 70 ids) on the phase-0
+//! schema, against the resolution cache on phase 1. Two sizes: 200 ids (the user's own first,
+//! then other users', which must come back absent) and a session's 6 ids. The two paths run in
+//! alternating blocks, three rounds, and the spread of the ratios is printed.
+//! Needs `SWOLE_BENCH_PHASE0` / `SWOLE_BENCH_PHASE1` (defaults `data/bench0.db`,
+//! `data/bench1.db`) seeded from the same arguments (see BENCHMARKS.md).
+
+mod common;
+
+use std::hint::black_box;
+
+use common::timed;
+use db::{DbConfig, ParamLimit};
+use hdrhistogram::Histogram;
+use query::resolution::load_resolved_exercise_name_map;
+use query::{Db, Flags, UserId};
+use sea_orm::{ConnectionTrait, Statement};
+
+const ROUNDS: usize = 3;
+const CALLS: usize = 2000;
+
+fn main() {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = |var: &str, default: &str| {
+        let path = std::env::var(var).unwrap_or_else(|_| root.join(default).display().to_string());
+        assert!(std::path::Path::new(&path).exists(), "{path} is missing: seed it first");
+        format!("sqlite://{path}")
+    };
+    let (original, optimized, user, ids) = runtime.block_on(async {
+        let open = async |url: String, phase, flags| {
+            let conn = db::connect(&DbConfig::new(&url).expect("url")).await.expect("connect");
+            Db::new(conn, phase, ParamLimit::D1, flags).expect("flags fit the phase")
+        };
+        let original = open(path("SWOLE_BENCH_PHASE0", "data/bench0.db"), 0, Flags::ORIGINAL).await;
+        let optimized =
+            open(path("SWOLE_BENCH_PHASE1", "data/bench1.db"), 1, Flags::OPTIMIZED).await;
+        let ints = async |sql: String| -> Vec<i64> {
+            optimized
+                .conn
+                .query_all_raw(Statement::from_string(optimized.conn.get_database_backend(), sql))
+                .await
+                .expect("query")
+                .iter()
+                .map(|row| row.try_get_by_index::<i64>(0).expect("integer"))
+                .collect()
+        };
+        let user = ints("SELECT user_id FROM template_exercises GROUP BY user_id ORDER BY COUNT(*) DESC, user_id LIMIT 1".to_owned()).await[0];
+        let ids = ints(format!("SELECT id FROM template_exercises ORDER BY CASE WHEN user_id = {user} THEN 0 ELSE 1 END, id LIMIT 200")).await;
+        (original, optimized, UserId(user), ids)
+    });
+    let q = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1000.0;
+    for (label, ids) in [("200 ids", &ids[..]), ("a session's 6 ids", &ids[..6])] {
+        let mut ratios = Vec::new();
+        for round in 1..=ROUNDS {
+            let mut hists = Vec::new();
+            for db in [&original, &optimized] {
+                hists.push(timed(&runtime, CALLS, async || {
+                    black_box(
+                        load_resolved_exercise_name_map(db, &db.conn, user, ids)
+                            .await
+                            .expect("map"),
+                    );
+                }));
+            }
+            let (a, b) = (&hists[0], &hists[1]);
+            println!(
+                "name map, {label} (user {}), round {round}: original p50 {:.3} p95 {:.3} p99 {:.3} ms | optimized p50 {:.3} p95 {:.3} p99 {:.3} ms | original/optimized p50 {:.2}x p99 {:.2}x",
+                user.0,
+                q(a, 0.5),
+                q(a, 0.95),
+                q(a, 0.99),
+                q(b, 0.5),
+                q(b, 0.95),
+                q(b, 0.99),
+                q(a, 0.5) / q(b, 0.5),
+                q(a, 0.99) / q(b, 0.99)
+            );
+            ratios.push((q(a, 0.5) / q(b, 0.5), q(a, 0.99) / q(b, 0.99)));
+        }
+        let min = |f: fn(&(f64, f64)) -> f64| ratios.iter().map(f).fold(f64::MAX, f64::min);
+        let max = |f: fn(&(f64, f64)) -> f64| ratios.iter().map(f).fold(f64::MIN, f64::max);
+        println!(
+            "name map, {label}: original/optimized over {ROUNDS} rounds p50 {:.2}x to {:.2}x, p99 {:.2}x to {:.2}x",
+            min(|r| r.0),
+            max(|r| r.0),
+            min(|r| r.1),
+            max(|r| r.1)
+        );
+    }
+}
