@@ -17,7 +17,7 @@ mod common;
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
-use common::timed;
+use common::{seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
 use domain::{SetType, WeightUnit};
 use hdrhistogram::Histogram;
@@ -103,18 +103,12 @@ async fn target(
 fn main() {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = |var: &str, default: &str| {
-        let path = std::env::var(var).unwrap_or_else(|_| root.join(default).display().to_string());
-        assert!(std::path::Path::new(&path).exists(), "{path} is missing: seed it first");
-        format!("sqlite://{path}")
-    };
     let now = Utc.with_ymd_and_hms(2025, 11, 25, 18, 0, 0).single().expect("valid instant");
     let targets = runtime.block_on(async {
         vec![
             target(
                 "phase 0 (original schema)",
-                &path("SWOLE_BENCH_PHASE0", "data/bench0.db"),
+                &seeded_db_url("SWOLE_BENCH_PHASE0", "data/bench0.db"),
                 0,
                 Flags::ORIGINAL,
                 now,
@@ -122,7 +116,7 @@ fn main() {
             .await,
             target(
                 "latest (phase 1)",
-                &path("SWOLE_BENCH_PHASE1", "data/bench1.db"),
+                &seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db"),
                 1,
                 Flags::OPTIMIZED,
                 now,

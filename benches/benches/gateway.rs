@@ -16,7 +16,7 @@ use std::hint::black_box;
 use axum::body::Body;
 use axum::http::Request;
 use chrono::Utc;
-use common::timed;
+use common::{seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
 use gateway::{AppState, Auth, Limits, app};
 use hdrhistogram::Histogram;
@@ -30,14 +30,8 @@ const USER: i64 = 64;
 fn main() {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = std::env::var("SWOLE_BENCH_PHASE1")
-        .unwrap_or_else(|_| root.join("data/bench1.db").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "{path} is missing: seed it first (see BENCHMARKS.md)"
-    );
-    let (db, router, token) = serve(&runtime, &format!("sqlite://{path}"));
+    let url = seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db");
+    let (db, router, token) = serve(&runtime, &url);
     let body = serde_json::json!({"query": "{ progressDashboard(range: YEAR, unit: KG) { current { sessionCount totalVolume totalSets totalReps maxOneRm exerciseCount } previous { sessionCount totalVolume totalSets totalReps maxOneRm exerciseCount } exercises { name sessionCount volume maxWeight maxOneRm } workoutDates } }"}).to_string();
 
     let service = timed(&runtime, 2000, async || {

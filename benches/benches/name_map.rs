@@ -10,7 +10,7 @@ mod common;
 
 use std::hint::black_box;
 
-use common::timed;
+use common::{seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
 use hdrhistogram::Histogram;
 use query::resolution::load_resolved_exercise_name_map;
@@ -23,20 +23,14 @@ const CALLS: usize = 2000;
 fn main() {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = |var: &str, default: &str| {
-        let path = std::env::var(var).unwrap_or_else(|_| root.join(default).display().to_string());
-        assert!(std::path::Path::new(&path).exists(), "{path} is missing: seed it first");
-        format!("sqlite://{path}")
-    };
     let (original, optimized, user, ids) = runtime.block_on(async {
         let open = async |url: String, phase, flags| {
             let conn = db::connect(&DbConfig::new(&url).expect("url")).await.expect("connect");
             Db::new(conn, phase, ParamLimit::D1, flags).expect("flags fit the phase")
         };
-        let original = open(path("SWOLE_BENCH_PHASE0", "data/bench0.db"), 0, Flags::ORIGINAL).await;
+        let original = open(seeded_db_url("SWOLE_BENCH_PHASE0", "data/bench0.db"), 0, Flags::ORIGINAL).await;
         let optimized =
-            open(path("SWOLE_BENCH_PHASE1", "data/bench1.db"), 1, Flags::OPTIMIZED).await;
+            open(seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db"), 1, Flags::OPTIMIZED).await;
         let ints = async |sql: String| -> Vec<i64> {
             optimized
                 .conn

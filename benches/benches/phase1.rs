@@ -11,7 +11,7 @@ mod common;
 use std::hint::black_box;
 
 use chrono::NaiveDate;
-use common::timed;
+use common::{seeded_db_url, timed};
 use criterion::Criterion;
 use db::{DbConfig, ParamLimit};
 use hdrhistogram::Histogram;
@@ -31,17 +31,6 @@ struct Fixture {
     ids: Vec<i64>,
 }
 
-/// The database file named by `var`, else `default` relative to the workspace root.
-fn url(var: &str, default: &str) -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = std::env::var(var).unwrap_or_else(|_| root.join(default).display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "{path} is missing: seed it first (see BENCHMARKS.md)"
-    );
-    format!("sqlite://{path}")
-}
-
 async fn open(url: &str) -> DatabaseConnection {
     db::connect(&DbConfig::new(url).expect("valid url")).await.expect("connect")
 }
@@ -56,8 +45,8 @@ async fn scalar(conn: &DatabaseConnection, sql: &str) -> Vec<i64> {
 }
 
 async fn fixture() -> Fixture {
-    let phase0 = open(&url("SWOLE_BENCH_PHASE0", "data/bench0.db")).await;
-    let phase1 = open(&url("SWOLE_BENCH_PHASE1", "data/bench1.db")).await;
+    let phase0 = open(&seeded_db_url("SWOLE_BENCH_PHASE0", "data/bench0.db")).await;
+    let phase1 = open(&seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db")).await;
     let heaviest = scalar(
         &phase1,
         "SELECT user_id FROM session_exercises GROUP BY user_id ORDER BY COUNT(*) DESC LIMIT 1",

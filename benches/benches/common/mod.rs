@@ -1,4 +1,5 @@
-//! Latency sampling shared by the benches that report percentiles (criterion reports means).
+//! What the benches that report percentiles share: latency sampling (criterion reports means)
+//! and the seeded databases they read.
 
 use std::time::Instant;
 
@@ -23,4 +24,16 @@ pub(crate) fn timed(
         }
     });
     hist
+}
+
+/// The seeded database file named by `var`, else `default` relative to the workspace root, as a
+/// SQLite URL; panics with how to make it when it is missing.
+pub(crate) fn seeded_db_url(var: &str, default: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = std::env::var(var).unwrap_or_else(|_| root.join(default).display().to_string());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "{path} is missing: seed it first (see BENCHMARKS.md)"
+    );
+    format!("sqlite://{path}")
 }
