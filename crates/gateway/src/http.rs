@@ -359,9 +359,10 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         );
     }
     let work = async {
-        let bytes = match Limited::new(body, state.limits.max_body_bytes).collect().await {
+        // The body arrives length-limited by `limit_body`; its error says when it passed the limit.
+        let bytes = match body.collect().await {
             Ok(it) => it.to_bytes(),
-            Err(err) if is_length_limit(err.as_ref()) => return too_large(&state, media),
+            Err(err) if is_length_limit(&err) => return too_large(&state, media),
             Err(_) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
