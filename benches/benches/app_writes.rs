@@ -7,8 +7,8 @@
 //! - `updateSets`: 5 of that workout's lines edited.
 //!
 //! Both schemas are measured in alternating blocks, three rounds, so drift on the machine lands
-//! on both; each round prints p50/p95/p99 per schema and the ratio, then the spread of the
-//! ratios. Needs `SWOLE_BENCH_PHASE0` (default `data/bench0.db`) and `SWOLE_BENCH_PHASE1`
+//! on both; each round prints p50/p95/p99 per schema and the ratio phase 0 / latest (the
+//! speed-up), then the spread of the ratios. Needs `SWOLE_BENCH_PHASE0` (default `data/bench0.db`) and `SWOLE_BENCH_PHASE1`
 //! (default `data/bench1.db`) seeded from the same arguments (see BENCHMARKS.md). The workout it
 //! writes is deleted at the end.
 
@@ -17,10 +17,9 @@ mod common;
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
-use common::{seeded_db_url, timed};
+use common::{interleaved, seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
 use domain::{SetType, WeightUnit};
-use hdrhistogram::Histogram;
 use query::workouts::{self, ExerciseInput, SetInput, SetUpdate, StartInput};
 use query::{Db, Flags, UserId};
 use sea_orm::{ConnectionTrait, Statement};
@@ -118,70 +117,34 @@ fn main() {
                 "latest (phase 1)",
                 &seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db"),
                 1,
-                Flags::OPTIMIZED,
+                Flags::for_phase(1),
                 now,
             )
             .await,
         ]
     });
 
-    let mut save_ratios = Vec::new();
-    let mut update_ratios = Vec::new();
-    for round in 1..=ROUNDS {
-        let mut saves: Vec<Histogram<u64>> = Vec::new();
-        let mut updates: Vec<Histogram<u64>> = Vec::new();
-        for target in &targets {
-            let exercises = session(&target.template_lines);
-            saves.push(timed(&runtime, CALLS_PER_BLOCK, async || {
-                black_box(
-                    workouts::save(&target.db, UserId(USER), target.workout, &exercises, now)
-                        .await
-                        .expect("save"),
-                );
-            }));
-            // Saving replaced the lines: edit 5 of the current ones.
-            let lines: Vec<i64> = runtime.block_on(async {
-                workouts::sets_for(&target.db, UserId(USER), &[target.workout])
+    let labels: Vec<&str> = targets.iter().map(|t| t.name).collect();
+    let sessions: Vec<Vec<ExerciseInput>> =
+        targets.iter().map(|t| session(&t.template_lines)).collect();
+    interleaved("saveWorkout (30 set lines)", &labels, ROUNDS, |i| {
+        let (target, exercises) = (&targets[i], &sessions[i]);
+        timed(&runtime, CALLS_PER_BLOCK, async || {
+            black_box(
+                workouts::save(&target.db, UserId(USER), target.workout, exercises, now)
                     .await
-                    .expect("lines")
-                    .iter()
-                    .map(|it| it.id)
-                    .collect()
-            });
-            assert_eq!(lines.len(), 30, "{}: a session of 30 set lines", target.name);
-            let edits: Vec<SetUpdate> = lines
-                .iter()
-                .skip(1)
-                .step_by(6)
-                .take(5)
-                .map(|id| SetUpdate {
-                    id: *id,
-                    weight: Some(102.5),
-                    unit: WeightUnit::Kg,
-                    reps: Some(5),
-                })
-                .collect();
-            updates.push(timed(&runtime, CALLS_PER_BLOCK, async || {
-                workouts::update_sets(&target.db, UserId(USER), &edits).await.expect("update");
-            }));
-        }
-        println!("round {round}");
-        save_ratios.push(report("  saveWorkout (30 set lines)", &targets, &saves));
-        update_ratios.push(report("  updateSets (5 lines)", &targets, &updates));
-    }
-    let spread = |what: &str, ratios: &[(f64, f64)]| {
-        let (p50s, p99s): (Vec<f64>, Vec<f64>) = ratios.iter().copied().unzip();
-        let range = |v: &[f64]| {
-            (v.iter().copied().fold(f64::MAX, f64::min), v.iter().copied().fold(f64::MIN, f64::max))
-        };
-        let (a, b) = range(&p50s);
-        let (c, d) = range(&p99s);
-        println!(
-            "{what}: latest / phase 0 over {ROUNDS} rounds: p50 {a:.2}x to {b:.2}x, p99 {c:.2}x to {d:.2}x"
-        );
-    };
-    spread("saveWorkout", &save_ratios);
-    spread("updateSets", &update_ratios);
+                    .expect("save"),
+            );
+        })
+    });
+    // Saving replaced the lines; editing keeps them: edit 5 of the current ones.
+    let edits: Vec<Vec<SetUpdate>> = targets.iter().map(|t| edits(&runtime, t)).collect();
+    interleaved("updateSets (5 lines)", &labels, ROUNDS, |i| {
+        let (target, edits) = (&targets[i], &edits[i]);
+        timed(&runtime, CALLS_PER_BLOCK, async || {
+            workouts::update_sets(&target.db, UserId(USER), edits).await.expect("update");
+        })
+    });
     runtime.block_on(async {
         for target in &targets {
             workouts::delete(&target.db, UserId(USER), target.workout).await.expect("clean up");
@@ -199,19 +162,22 @@ async fn single(db: &Db, sql: &str) -> i64 {
         .expect("integer")
 }
 
-/// Prints one operation's percentiles per schema and returns the ratios latest / phase 0 (p50, p99).
-fn report(what: &str, targets: &[Target], hists: &[Histogram<u64>]) -> (f64, f64) {
-    let q = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1000.0;
-    for (target, hist) in targets.iter().zip(hists) {
-        println!(
-            "{what} {:<26} p50 {:>7.3} ms  p95 {:>7.3} ms  p99 {:>7.3} ms",
-            target.name,
-            q(hist, 0.5),
-            q(hist, 0.95),
-            q(hist, 0.99)
-        );
-    }
-    let ratio = |p: f64| q(&hists[1], p) / q(&hists[0], p);
-    println!("{what} latest / phase 0: p50 {:.2}x  p99 {:.2}x", ratio(0.5), ratio(0.99));
-    (ratio(0.5), ratio(0.99))
+/// Five edits spread over the 30 current lines of the target's workout.
+fn edits(runtime: &tokio::runtime::Runtime, target: &Target) -> Vec<SetUpdate> {
+    let lines: Vec<i64> = runtime.block_on(async {
+        workouts::sets_for(&target.db, UserId(USER), &[target.workout])
+            .await
+            .expect("lines")
+            .iter()
+            .map(|it| it.id)
+            .collect()
+    });
+    assert_eq!(lines.len(), 30, "{}: a session of 30 set lines", target.name);
+    lines
+        .iter()
+        .skip(1)
+        .step_by(6)
+        .take(5)
+        .map(|id| SetUpdate { id: *id, weight: Some(102.5), unit: WeightUnit::Kg, reps: Some(5) })
+        .collect()
 }

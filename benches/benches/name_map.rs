@@ -10,9 +10,8 @@ mod common;
 
 use std::hint::black_box;
 
-use common::{seeded_db_url, timed};
+use common::{interleaved, seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
-use hdrhistogram::Histogram;
 use query::resolution::load_resolved_exercise_name_map;
 use query::{Db, Flags, UserId};
 use sea_orm::{ConnectionTrait, Statement};
@@ -30,7 +29,7 @@ fn main() {
         };
         let original = open(seeded_db_url("SWOLE_BENCH_PHASE0", "data/bench0.db"), 0, Flags::ORIGINAL).await;
         let optimized =
-            open(seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db"), 1, Flags::OPTIMIZED).await;
+            open(seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db"), 1, Flags::for_phase(1)).await;
         let ints = async |sql: String| -> Vec<i64> {
             optimized
                 .conn
@@ -45,43 +44,16 @@ fn main() {
         let ids = ints(format!("SELECT id FROM template_exercises ORDER BY CASE WHEN user_id = {user} THEN 0 ELSE 1 END, id LIMIT 200")).await;
         (original, optimized, UserId(user), ids)
     });
-    let q = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1000.0;
     for (label, ids) in [("200 ids", &ids[..]), ("a session's 6 ids", &ids[..6])] {
-        let mut ratios = Vec::new();
-        for round in 1..=ROUNDS {
-            let mut hists = Vec::new();
-            for db in [&original, &optimized] {
-                hists.push(timed(&runtime, CALLS, async || {
-                    black_box(
-                        load_resolved_exercise_name_map(db, &db.conn, user, ids)
-                            .await
-                            .expect("map"),
-                    );
-                }));
-            }
-            let (a, b) = (&hists[0], &hists[1]);
-            println!(
-                "name map, {label} (user {}), round {round}: original p50 {:.3} p95 {:.3} p99 {:.3} ms | optimized p50 {:.3} p95 {:.3} p99 {:.3} ms | original/optimized p50 {:.2}x p99 {:.2}x",
-                user.0,
-                q(a, 0.5),
-                q(a, 0.95),
-                q(a, 0.99),
-                q(b, 0.5),
-                q(b, 0.95),
-                q(b, 0.99),
-                q(a, 0.5) / q(b, 0.5),
-                q(a, 0.99) / q(b, 0.99)
-            );
-            ratios.push((q(a, 0.5) / q(b, 0.5), q(a, 0.99) / q(b, 0.99)));
-        }
-        let min = |f: fn(&(f64, f64)) -> f64| ratios.iter().map(f).fold(f64::MAX, f64::min);
-        let max = |f: fn(&(f64, f64)) -> f64| ratios.iter().map(f).fold(f64::MIN, f64::max);
-        println!(
-            "name map, {label}: original/optimized over {ROUNDS} rounds p50 {:.2}x to {:.2}x, p99 {:.2}x to {:.2}x",
-            min(|r| r.0),
-            max(|r| r.0),
-            min(|r| r.1),
-            max(|r| r.1)
-        );
+        let paths = [("original, phase 0", &original), ("optimized, phase 1", &optimized)];
+        let labels: Vec<&str> = paths.iter().map(|p| p.0).collect();
+        interleaved(&format!("name map, {label} (user {})", user.0), &labels, ROUNDS, |i| {
+            let db = paths[i].1;
+            timed(&runtime, CALLS, async || {
+                black_box(
+                    load_resolved_exercise_name_map(db, &db.conn, user, ids).await.expect("map"),
+                );
+            })
+        });
     }
 }
