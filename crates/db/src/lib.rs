@@ -5,9 +5,11 @@
 //! `sea_orm::Database::connect` (clippy's `disallowed-methods` enforces it).
 //! `begin_write` opens every transaction that writes (`BEGIN IMMEDIATE` on SQLite).
 //! `bulk::insert_chunked` writes any number of rows in statements that each bind at most the
-//! configured parameter limit (100 by default, Cloudflare D1's limit).
+//! configured parameter limit (100 by default, Cloudflare D1's limit); `chunk` splits `IN` lists
+//! the same way, padded to a few fixed sizes so prepared statements are reused.
 
 pub mod bulk;
+pub mod chunk;
 mod config;
 mod connect;
 pub mod metered;

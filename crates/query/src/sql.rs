@@ -3,8 +3,8 @@
 
 use sea_orm::{FromQueryResult, Statement, Value};
 
-use crate::chunk::in_list_chunks;
 use crate::{Db, QueryError, UserId};
+use db::chunk::in_list_chunks;
 
 /// The columns of a set line as the API shows it (a macro, so `concat!` can build statements).
 macro_rules! set_columns {

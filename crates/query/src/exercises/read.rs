@@ -3,9 +3,9 @@
 
 use sea_orm::FromQueryResult;
 
-use crate::chunk::placeholders;
 use crate::sql::{by_ids, by_name_page_values, stmt};
 use crate::{Db, QueryError, UserId};
+use db::chunk::placeholders;
 
 pub(crate) const MASTERS_PAGE: &str = "SELECT id, name, muscle_group, normalized_name FROM master_exercises \
      WHERE user_id = $1 AND normalized_name LIKE $2 AND (normalized_name > $3 OR (normalized_name = $3 AND id > $4)) \

@@ -3,9 +3,9 @@
 
 use sea_orm::FromQueryResult;
 
-use crate::chunk::placeholders;
 use crate::sql::{by_ids, by_name_page_values, stmt};
 use crate::{Db, QueryError, UserId};
+use db::chunk::placeholders;
 
 pub(crate) const TEMPLATE_BY_ID: &str =
     "SELECT id, name, dedupe_key FROM workout_templates WHERE user_id = $1 AND id = $2";

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{SetType, WeightUnit};
 use sea_orm::FromQueryResult;
 
-use crate::chunk::placeholders;
 use crate::sql::{by_ids, set_columns, stmt};
 use crate::{Db, QueryError, UserId};
+use db::chunk::placeholders;
 
 /// Empty sessions (started, nothing saved yet) only when `$5` asks for them.
 pub(crate) const WORKOUTS_PAGE: &str = "SELECT id, template_id, workout_date, local_date FROM workout_sessions ws \

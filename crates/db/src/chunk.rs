@@ -4,7 +4,7 @@
 //! largest that fits), repeating its last value, so a handful of SQL texts serve every input size
 //! and the statement cache stays warm. Lists larger than the largest bucket are split.
 
-use db::ParamLimit;
+use crate::config::ParamLimit;
 
 /// The `IN` list sizes statements are built with.
 pub const IN_BUCKETS: &[usize] = &[1, 4, 16, 64];
@@ -40,7 +40,7 @@ pub fn in_list_chunks<T: Clone>(
 }
 
 /// `$from, $from+1, …` placeholders for a list of `n` values.
-pub(crate) fn placeholders(from: usize, n: usize) -> String {
+pub fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|idx| format!("${idx}")).collect::<Vec<_>>().join(", ")
 }
 
