@@ -24,6 +24,7 @@ mod m20251001_000005_create_phase0_indexes;
 mod m20251101_000001_create_exercise_resolution_cache;
 mod m20251101_000002_consolidate_indexes;
 mod m20251120_000001_create_workout_client_keys;
+mod m20251201_000001_create_summaries;
 
 /// One rollout phase: the migrations that take a database from the previous phase to this one.
 struct Phase {
@@ -53,6 +54,10 @@ const PHASES: &[Phase] = &[
                 Box::new(m20251120_000001_create_workout_client_keys::Migration),
             ]
         },
+    },
+    Phase {
+        number: 2,
+        migrations: || vec![Box::new(m20251201_000001_create_summaries::Migration)],
     },
 ];
 

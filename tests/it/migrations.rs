@@ -87,11 +87,31 @@ backend_tests! {
             ]
         );
         // The migration's backfill equals what the seed writes itself at phase 1.
-        let direct = seed_into(&TestDb::sqlite().await.db, &small_seed(9)).await;
+        let direct =
+            seed_into(&TestDb::sqlite().await.db, &datagen::SeedConfig { phase: 1, ..small_seed(9) }).await;
         assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), direct);
         migration::migrate_to_phase(&t.db, 0).await.unwrap();
         assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), phase0_checksum);
         assert_eq!(index_names(&t.db, "session_exercises").await.len(), 19);
+    }
+
+    async fn phase_two_back_fills_the_summaries_as_the_services_compute_them(t: &TestDb) {
+        let config = datagen::SeedConfig { phase: 1, ..small_seed(9) };
+        let phase1_checksum = seed_into(&t.db, &config).await;
+        migration::migrate_to_phase(&t.db, 2).await.unwrap();
+        // Row for row what the aggregation crate computes from the set lines.
+        for user in 1..=3 {
+            let stored = aggregation::stored_user(&t.db, user).await.unwrap();
+            let expected = aggregation::compute_user(&t.db, user).await.unwrap();
+            assert!(!stored.is_empty(), "user {user} has summaries");
+            assert_eq!(stored.differences(&expected), Vec::<String>::new(), "user {user}");
+        }
+        // And what the seed writes itself at phase 2.
+        let direct =
+            seed_into(&TestDb::sqlite().await.db, &datagen::SeedConfig { phase: 2, ..small_seed(9) }).await;
+        assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), direct);
+        migration::migrate_to_phase(&t.db, 1).await.unwrap();
+        assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), phase1_checksum);
     }
 
     async fn every_entity_reads_every_column(t: &TestDb) {

@@ -5,9 +5,11 @@
 //! - `cargo xtask serve [ARGS]`: the main job: seed demo data into the embedded database if it has
 //!   none yet, then run `swole-gateway --dev` (see `swole-gateway --help` for ARGS).
 //! - `cargo xtask indexes [ARGS]`: the index report of a live database (see `dbtool indexes --help`).
+//! - `cargo xtask aggregate [ARGS]`: rebuild or check the summary tables of a live database (see
+//!   `dbtool aggregate --help`).
 //! - `cargo xtask tidy`: check the repository's invariants (also run by `cargo test`).
 //!
-//! `seed`, `serve` and `indexes` run release binaries that one `cargo build` invocation builds
+//! `seed`, `serve`, `indexes` and `aggregate` run release binaries that one `cargo build` invocation builds
 //! together (`RELEASE_PACKAGES`): cargo unifies features only across the packages of one
 //! invocation, so building them one at a time compiled sea-orm, sqlx and the rest once per set of
 //! features, and a first `serve` took nearly three times as long.
@@ -24,9 +26,10 @@ fn main() -> ExitCode {
     let res = match task.as_deref() {
         Some("seed") => seed(&rest),
         Some("serve") => serve(&rest),
-        Some("indexes") => indexes(&rest),
+        Some("indexes") => dbtool("indexes", &rest),
+        Some("aggregate") => dbtool("aggregate", &rest),
         Some("tidy") => tidy::run(),
-        _ => Err(anyhow::anyhow!("usage: cargo xtask <serve|seed|indexes|tidy> [ARGS]")),
+        _ => Err(anyhow::anyhow!("usage: cargo xtask <serve|seed|indexes|aggregate|tidy> [ARGS]")),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,12 +124,12 @@ fn serve(args: &[String]) -> anyhow::Result<()> {
     run_release(&dir, "swole-gateway", &gateway_args)
 }
 
-/// The index report of a live database.
-fn indexes(args: &[String]) -> anyhow::Result<()> {
+/// A `dbtool` command over a live database (the index report, the summaries' rebuild or check).
+fn dbtool(command: &str, args: &[String]) -> anyhow::Result<()> {
     let dir = build_release()?;
-    let mut report_args = vec!["indexes".to_owned()];
-    report_args.extend_from_slice(args);
-    run_release(&dir, "dbtool", &report_args)
+    let mut dbtool_args = vec![command.to_owned()];
+    dbtool_args.extend_from_slice(args);
+    run_release(&dir, "dbtool", &dbtool_args)
 }
 
 /// Seeding writes a million rows: it runs the release build of `datagen`.

@@ -14,11 +14,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("entity", &[]),
     ("db", &[]),
     ("migration", &[]),
-    ("datagen", &["domain", "entity", "db", "migration"]),
+    ("aggregation", &["domain", "entity", "db"]),
+    ("datagen", &["domain", "entity", "db", "migration", "aggregation"]),
     ("test-support", &["db", "migration"]),
     ("bench", &["domain", "entity", "db", "datagen", "migration", "query", "gateway"]),
-    ("query", &["domain", "entity", "db"]),
-    ("dbtool", &["db", "query"]),
+    ("query", &["domain", "entity", "db", "aggregation"]),
+    ("dbtool", &["db", "query", "aggregation"]),
     ("gateway", &["query", "db", "migration", "domain"]),
     ("e2e", &[]),
     ("xtask", &[]),
@@ -32,6 +33,7 @@ const BANNED: &[(&str, &[&str])] = &[
     ("migration", &["entity", "tokio", "async-graphql", "axum"]),
     ("db", &["async-graphql", "axum", "clap"]),
     ("query", &["async-graphql", "axum", "clap", "tokio"]),
+    ("aggregation", &["async-graphql", "axum", "clap", "tokio"]),
     ("xtask", &["sea-orm", "tokio", "domain", "entity", "db", "datagen"]),
 ];
 

@@ -21,9 +21,15 @@ use sha2::{Digest, Sha256};
 /// Rows read per round trip while hashing.
 const PAGE: u64 = 20_000;
 
-/// Tables of later phases that hold data: the resolution cache and the client keys of saved
-/// workouts (so "nothing was written" also covers a claimed key).
-const LATER_TABLES: [&str; 2] = ["exercise_resolution_cache", "workout_client_keys"];
+/// Tables of later phases that hold data: the resolution cache, the client keys of saved
+/// workouts (so "nothing was written" also covers a claimed key) and the summaries (phase 2).
+const LATER_TABLES: [&str; 5] = [
+    "exercise_resolution_cache",
+    "workout_client_keys",
+    "exercise_daily_summary",
+    "user_daily_summary",
+    "exercise_weekly_summary",
+];
 
 /// Row counts per table, in foreign-key order (`crate::TABLES`, then the later phases' tables
 /// that exist).
@@ -89,6 +95,9 @@ pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> 
     if table_exists(db, "workout_client_keys").await? {
         hash_client_keys(db, &mut hasher).await?;
     }
+    if table_exists(db, "exercise_daily_summary").await? {
+        hash_summaries(db, &mut hasher).await?;
+    }
     let digest = hasher.finalize();
     let mut res = String::from("sha256:");
     for byte in digest {
@@ -118,6 +127,46 @@ async fn hash_client_keys(db: &DatabaseConnection, hasher: &mut Sha256) -> Resul
         hasher.update(format!("{user}|{key:?}|{session}|{}\n", at.to_rfc3339()).as_bytes());
     }
     Ok(())
+}
+
+/// Feeds the summary tables into `hasher`, user by user in key order (sorted in Rust, so the
+/// backends' collations do not matter), in canonical form: a stored row equal to its
+/// recomputation from the set lines (`Totals::same_as`: volumes to 1e-9 relative) hashes as the
+/// recomputation. The phase-2 migration back-fills in SQL, which may sum a day's volumes in
+/// another order than the seed and the services do and differ in the last bits; a wrong or
+/// missing row still changes the checksum.
+async fn hash_summaries(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+    let sql = "SELECT id FROM users ORDER BY id";
+    let users =
+        db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await?;
+    let db_err = |err| match err {
+        aggregation::AggregationError::Db(it) => it,
+        other => DbErr::Custom(other.to_string()),
+    };
+    hasher.update(b"summaries\n");
+    for row in users {
+        let user: i64 = row.try_get_by_index(0)?;
+        let stored = aggregation::stored_user(db, user).await.map_err(db_err)?;
+        let expected = aggregation::compute_user(db, user).await.map_err(db_err)?;
+        let mut text = String::new();
+        canonical_rows(&mut text, &stored.exercise_days, &expected.exercise_days);
+        canonical_rows(&mut text, &stored.user_days, &expected.user_days);
+        canonical_rows(&mut text, &stored.exercise_weeks, &expected.exercise_weeks);
+        hasher.update(text.as_bytes());
+    }
+    Ok(())
+}
+
+/// One line per stored row: the recomputed row where the two agree, the stored one otherwise.
+fn canonical_rows<K: Ord + Debug>(
+    text: &mut String,
+    stored: &std::collections::BTreeMap<K, aggregation::summary::Totals>,
+    expected: &std::collections::BTreeMap<K, aggregation::summary::Totals>,
+) {
+    for (key, row) in stored {
+        let row = expected.get(key).filter(|it| it.same_as(row)).unwrap_or(row);
+        let _ = writeln!(text, "{key:?}|{row:?}");
+    }
 }
 
 /// Feeds one table into `hasher`, keyset-paginated on `id`.

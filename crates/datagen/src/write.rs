@@ -1,7 +1,13 @@
 //! Writing a seed: migrate, refuse a non-empty database unless asked to reset, then one
 //! transaction per user through the parameter-limited bulk path.
 
+use std::collections::HashMap;
+
+use aggregation::Summaries;
+use aggregation::maintain::{exercise_day_rows, exercise_week_rows, user_day_rows};
+use aggregation::summary::Line;
 use db::{Backend, BulkError, ParamLimit, insert_statements};
+use domain::SetType;
 use entity::user;
 use migration::{Migrator, MigratorTrait, migrate_to_phase};
 use sea_orm::{
@@ -96,7 +102,8 @@ async fn execute_in_transaction(
 /// Writes one user's rows atomically.
 ///
 /// From schema phase 1 on, the user's exercise-resolution cache rows are written in the same
-/// transaction, as every write that creates template exercises must.
+/// transaction, as every write that creates template exercises must; from phase 2 on, so are the
+/// user's summary rows.
 pub async fn write_user(
     db: &DatabaseConnection,
     data: &UserData,
@@ -125,11 +132,47 @@ fn user_statements(
     }
     res.extend(insert_statements(backend, actives(&data.sessions), limit)?);
     res.extend(insert_statements(backend, actives(&data.set_lines), limit)?);
+    if phase >= 2 {
+        let summaries = summaries(data);
+        res.extend(insert_statements(backend, exercise_day_rows(&summaries.exercise_days), limit)?);
+        res.extend(insert_statements(backend, user_day_rows(&summaries.user_days), limit)?);
+        res.extend(insert_statements(
+            backend,
+            exercise_week_rows(&summaries.exercise_weeks),
+            limit,
+        )?);
+    }
     res.extend(insert_statements(backend, actives(&data.whoop.cycles), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.sleeps), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.recoveries), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.workouts), limit)?);
     Ok(res)
+}
+
+/// The user's summary rows (phase 2), computed from the generated set lines as the `aggregation`
+/// crate computes them from stored ones, and written in bulk with the lines.
+fn summaries(data: &UserData) -> Summaries {
+    let dates: HashMap<i64, chrono::NaiveDate> =
+        data.sessions.iter().map(|it| (it.id, it.local_date)).collect();
+    let lines: Vec<Line> = data
+        .set_lines
+        .iter()
+        .filter_map(|it| {
+            Some(Line {
+                user_id: it.user_id,
+                session_id: it.session_id,
+                local_date: *dates.get(&it.session_id)?,
+                resolved_exercise_name: it.resolved_exercise_name.clone(),
+                counted: it.set_type != SetType::Warmup.as_str(),
+                sets: it.sets,
+                reps: it.reps,
+                weight_kg: it.weight_kg,
+                one_rm_estimate: it.one_rm_estimate,
+                volume_load: it.volume_load,
+            })
+        })
+        .collect();
+    Summaries::from_lines(&lines)
 }
 
 /// A model as an insertable active model with every column set (ids included).

@@ -8,6 +8,8 @@
 //! on tables no service queries yet are not judged unused. Constraint-backed indexes (primary
 //! keys, `UNIQUE`) are never condemned.
 
+pub mod aggregate;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 

@@ -3,12 +3,15 @@
 //! The migrations own the DDL (indexes, foreign keys, phases); these types describe the rows.
 //! A drift test migrates a fresh database and selects every entity, so the two cannot disagree.
 
+pub mod exercise_daily_summary;
 pub mod exercise_link;
 pub mod exercise_resolution_cache;
+pub mod exercise_weekly_summary;
 pub mod master_exercise;
 pub mod session_exercise;
 pub mod template_exercise;
 pub mod user;
+pub mod user_daily_summary;
 pub mod user_preference;
 pub mod webhook_event;
 pub mod whoop_cycle;

@@ -91,7 +91,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     let phase = migration::current_phase(&conn).await?.unwrap_or(0);
-    let flags = if phase >= 1 { Flags::OPTIMIZED } else { Flags::ORIGINAL };
+    let flags = Flags::for_phase(phase);
     let db = Db::new(conn, phase, ParamLimit::D1, flags)?;
 
     let secret = match (&config.jwt_secret, config.dev) {

@@ -23,9 +23,15 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
     let day =
         |d| NaiveDate::from_ymd_opt(2025, 11, d).map_or(Value::from(None::<String>), Value::from);
     let entry = |name, sql: String, values: Vec<Value>| {
-        let requires_table = ["exercise_resolution_cache", "workout_client_keys"]
-            .into_iter()
-            .find(|table| sql.contains(table));
+        let requires_table = [
+            "exercise_resolution_cache",
+            "workout_client_keys",
+            "user_daily_summary",
+            "exercise_daily_summary",
+            "exercise_weekly_summary",
+        ]
+        .into_iter()
+        .find(|table| sql.contains(table));
         Entry {
             name,
             statement: Statement::from_sql_and_values(backend, sql, values),
@@ -44,6 +50,11 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         entry(
             "progress.dashboard (optimized)",
             progress::one_statement_sql().to_owned(),
+            vec![user.into(), day(1), day(10), day(25)],
+        ),
+        entry(
+            "progress.dashboard (summaries)",
+            progress::summaries_sql().to_owned(),
             vec![user.into(), day(1), day(10), day(25)],
         ),
         entry("progress.user_today", progress::USER_TIMEZONE.to_owned(), vec![user.into()]),

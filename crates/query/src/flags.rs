@@ -12,14 +12,31 @@ pub enum Path {
 /// One path per switchable item. Index consolidation is a schema phase (a migration), not a flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flags {
-    /// `load_resolved_exercise_name_map`: item by item, or from `exercise_resolution_cache`.
+    /// `load_resolved_exercise_name_map`: one joined statement per chunk of ids, or from
+    /// `exercise_resolution_cache`.
     pub resolution_cache: Path,
     /// The progress dashboard: the original's separate queries, or one statement with CTEs.
     pub dashboard: Path,
+    /// Progress reads (phase 2): aggregate raw set lines, or read the summary tables.
+    pub summaries: Path,
 }
 
 impl Flags {
-    pub const ORIGINAL: Self = Self { resolution_cache: Path::Original, dashboard: Path::Original };
-    pub const OPTIMIZED: Self =
-        Self { resolution_cache: Path::Optimized, dashboard: Path::Optimized };
+    pub const ORIGINAL: Self = Self {
+        resolution_cache: Path::Original,
+        dashboard: Path::Original,
+        summaries: Path::Original,
+    };
+    /// Every item optimized: needs the latest schema phase.
+    pub const OPTIMIZED: Self = Self {
+        resolution_cache: Path::Optimized,
+        dashboard: Path::Optimized,
+        summaries: Path::Optimized,
+    };
+
+    /// Every item optimized that schema `phase` has the tables for.
+    pub fn for_phase(phase: u32) -> Self {
+        let from = |first: u32| if phase >= first { Path::Optimized } else { Path::Original };
+        Self { resolution_cache: from(1), dashboard: from(1), summaries: from(2) }
+    }
 }

@@ -10,7 +10,6 @@ mod sql;
 
 pub mod analytics;
 pub mod catalogue;
-mod chunk;
 mod error;
 pub mod exercises;
 mod flags;
@@ -18,6 +17,7 @@ mod owned;
 pub mod preferences;
 pub mod progress;
 pub mod resolution;
+mod summaries;
 pub mod templates;
 pub mod users;
 pub mod workouts;
@@ -25,7 +25,7 @@ pub mod workouts;
 use db::ParamLimit;
 use sea_orm::DatabaseConnection;
 
-pub use chunk::{IN_BUCKETS, bucket_for, in_list_chunks};
+pub use db::chunk::{IN_BUCKETS, bucket_for, in_list_chunks};
 pub use error::QueryError;
 pub use flags::{Flags, Path};
 
@@ -57,11 +57,19 @@ impl Db {
                 "the exercise-resolution cache needs schema phase 1",
             ));
         }
+        if phase < 2 && flags.summaries == Path::Optimized {
+            return Err(QueryError::Unavailable("the summary tables need schema phase 2"));
+        }
         Ok(Self { conn, phase, param_limit, flags })
     }
 
     /// Whether the phase-1 tables (the exercise-resolution cache) exist and must be maintained.
     pub fn has_resolution_cache(&self) -> bool {
         self.phase >= 1
+    }
+
+    /// Whether the phase-2 summary tables exist and must be maintained by every write.
+    pub fn has_summaries(&self) -> bool {
+        self.phase >= 2
     }
 }

@@ -6,6 +6,8 @@
 //! user's last N local dates up to and including today, the previous period the N days before it.
 //! Warm-up rows count nowhere; a session counts when it has at least one counted set line.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{UserTimeZone, local_date};
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Statement, Value};
@@ -132,17 +134,63 @@ pub async fn dashboard(
     range: TimeRange,
     today: NaiveDate,
 ) -> Result<Dashboard, QueryError> {
+    let plan = match (db.flags.summaries, db.flags.dashboard) {
+        (Path::Optimized, _) => Plan::Summaries,
+        (Path::Original, Path::Original) => Plan::Original,
+        (Path::Original, Path::Optimized) => Plan::OneStatement,
+    };
+    dashboard_by(db, plan, user, range, today).await
+}
+
+/// How the dashboard is read. The flags pick the original, the one statement (phase 1) or the
+/// summaries (phase 2); the unhinted statement exists so the gain of the one statement can be
+/// split into its parts (the statement's shape, then its planner hints), measured and tested for
+/// equal answers like the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// The original's separate statements with its filter (`se.user_id` and the session's date).
+    Original,
+    /// The one statement with plain joins and no planner hints.
+    OneStatementUnhinted,
+    /// The one statement as the phase-1 path runs it.
+    OneStatement,
+    /// One statement over the summary tables (phase 2): days, not set lines.
+    Summaries,
+}
+
+impl Plan {
+    /// Every plan over raw set lines (any phase).
+    pub const RAW: [Self; 3] = [Self::Original, Self::OneStatementUnhinted, Self::OneStatement];
+}
+
+/// The dashboard read by `plan`, whatever the flag says.
+pub async fn dashboard_by(
+    db: &Db,
+    plan: Plan,
+    user: UserId,
+    range: TimeRange,
+    today: NaiveDate,
+) -> Result<Dashboard, QueryError> {
     let periods = Periods::new(range, today);
-    match db.flags.dashboard {
-        Path::Original => dashboard_original(&db.conn, user, periods).await,
-        Path::Optimized => dashboard_optimized(&db.conn, user, periods).await,
+    match plan {
+        Plan::Original => dashboard_original(&db.conn, user, periods).await,
+        Plan::OneStatementUnhinted => {
+            dashboard_one_statement(&db.conn, &DASHBOARD_UNHINTED, user, periods).await
+        }
+        Plan::OneStatement => {
+            dashboard_one_statement(&db.conn, DASHBOARD_ONE_STATEMENT, user, periods).await
+        }
+        Plan::Summaries => {
+            dashboard_one_statement(&db.conn, DASHBOARD_FROM_SUMMARIES, user, periods).await
+        }
     }
 }
 
-/// The rows that count, as the original wrote the filter: a user's non-warm-up set lines in
-/// sessions between two local dates, with the user checked on both tables.
+/// The rows that count, as the original wrote the filter (`original-system.md` §3.1): the user of
+/// the *set line* and the date of the *session*, with no `ws.user_id`; a user's non-warm-up set
+/// lines in sessions between two local dates.
 const COUNTED: &str = "FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
-     WHERE ws.user_id = $1 AND se.user_id = $1 AND ws.local_date >= $2 AND ws.local_date <= $3 \
+     WHERE se.user_id = $1 AND ws.local_date >= $2 AND ws.local_date <= $3 \
      AND se.set_type <> 'warmup'";
 
 const TOTALS_COLUMNS: &str = "COUNT(DISTINCT ws.id) AS session_count, SUM(se.volume_load) AS total_volume, \
@@ -183,6 +231,22 @@ pub(crate) fn original_sql() -> (String, String, String) {
 pub(crate) fn one_statement_sql() -> &'static str {
     DASHBOARD_ONE_STATEMENT
 }
+
+/// The phase-2 statement over the summary tables; binds as `one_statement_sql`.
+pub(crate) fn summaries_sql() -> &'static str {
+    DASHBOARD_FROM_SUMMARIES
+}
+
+/// The one statement without its two planner hints: a plain `JOIN … ON` and the ownership check
+/// open to the `(user_id, …)` indexes.
+static DASHBOARD_UNHINTED: LazyLock<String> = LazyLock::new(|| {
+    DASHBOARD_ONE_STATEMENT
+        .replace(
+            "FROM workout_sessions ws CROSS JOIN session_exercises se\n    WHERE se.session_id = ws.id AND",
+            "FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id\n    WHERE",
+        )
+        .replace("+se.user_id", "se.user_id")
+});
 
 async fn dashboard_original<C: ConnectionTrait>(
     conn: &C,
@@ -237,6 +301,7 @@ fn exercise_from(row: &QueryResult) -> Result<ExerciseSummary, sea_orm::DbErr> {
 /// `(user_id, …)` indexes (PostgreSQL reads both as plain SQL): the plan seeks the sessions in
 /// range first, then their set lines by `session_id`, instead of walking every set line of the
 /// user in name order to save a sort, which is the plan the original filter gets.
+/// `DASHBOARD_UNHINTED` must stay the same text without the hints (tested).
 const DASHBOARD_ONE_STATEMENT: &str = "\
 WITH per_session_exercise AS MATERIALIZED (
     SELECT ws.id AS session_id, ws.local_date AS local_date, se.resolved_exercise_name AS name,
@@ -260,14 +325,54 @@ UNION ALL
 SELECT 'E', 1, name, NULL, COUNT(*), SUM(volume), NULL, NULL, MAX(one_rm), NULL, MAX(max_weight)
 FROM per_session_exercise WHERE is_current = 1 GROUP BY name";
 
-async fn dashboard_optimized<C: ConnectionTrait>(
+/// The dashboard from the phase-2 summaries, in the result shape of `DASHBOARD_ONE_STATEMENT`:
+/// totals per period from `user_daily_summary`, the number of distinct exercises per period
+/// (`'X'`, which cannot be summed from days) and the per-exercise rows from
+/// `exercise_daily_summary`, the workout dates from the days with counted sessions. A period of a
+/// year reads about 250 day rows instead of 9,000 set lines.
+const DASHBOARD_FROM_SUMMARIES: &str = "\
+SELECT 'T' AS kind, CASE WHEN local_date >= $3 THEN 1 ELSE 0 END AS is_current, NULL AS name,
+       CAST(NULL AS DATE) AS local_date,
+       CAST(SUM(session_count) AS BIGINT) AS session_count, SUM(volume) AS total_volume,
+       CAST(SUM(sets) AS BIGINT) AS total_sets, CAST(SUM(reps) AS BIGINT) AS total_reps, MAX(max_one_rm) AS max_one_rm,
+       CAST(NULL AS BIGINT) AS exercise_count, CAST(NULL AS DOUBLE PRECISION) AS max_weight
+FROM user_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date <= $4
+GROUP BY CASE WHEN local_date >= $3 THEN 1 ELSE 0 END
+UNION ALL
+SELECT 'X', CASE WHEN local_date >= $3 THEN 1 ELSE 0 END, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       COUNT(DISTINCT resolved_exercise_name), NULL
+FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date <= $4
+GROUP BY CASE WHEN local_date >= $3 THEN 1 ELSE 0 END
+UNION ALL
+SELECT 'D', 1, NULL, local_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM user_daily_summary WHERE user_id = $1 AND local_date >= $3 AND local_date <= $4
+UNION ALL
+SELECT 'E', 1, resolved_exercise_name, NULL, CAST(SUM(session_count) AS BIGINT), SUM(volume), NULL, NULL,
+       MAX(max_one_rm), NULL, MAX(max_weight)
+FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $3 AND local_date <= $4
+GROUP BY resolved_exercise_name";
+
+/// The period a `'T'` or `'X'` row is about.
+fn period_of<'a>(
+    res: &'a mut Dashboard,
+    row: &QueryResult,
+) -> Result<&'a mut PeriodTotals, sea_orm::DbErr> {
+    Ok(if row.try_get::<i32>("", "is_current")? == 1 {
+        &mut res.current
+    } else {
+        &mut res.previous
+    })
+}
+
+async fn dashboard_one_statement<C: ConnectionTrait>(
     conn: &C,
+    sql: &str,
     user: UserId,
     p: Periods,
 ) -> Result<Dashboard, QueryError> {
     let stmt = Statement::from_sql_and_values(
         conn.get_database_backend(),
-        DASHBOARD_ONE_STATEMENT,
+        sql,
         [user.0.into(), p.previous_start.into(), p.current_start.into(), p.today.into()],
     );
     let mut res = Dashboard {
@@ -280,12 +385,15 @@ async fn dashboard_optimized<C: ConnectionTrait>(
         let kind: String = row.try_get("", "kind")?;
         match kind.as_str() {
             "T" => {
-                let totals = totals_from(&row)?;
-                if row.try_get::<i32>("", "is_current")? == 1 {
-                    res.current = totals;
-                } else {
-                    res.previous = totals;
-                }
+                let period = period_of(&mut res, &row)?;
+                // An `'X'` row (summaries) may have come first with the exercise count.
+                let exercise_count = period.exercise_count;
+                *period = totals_from(&row)?;
+                period.exercise_count = period.exercise_count.max(exercise_count);
+            }
+            "X" => {
+                period_of(&mut res, &row)?.exercise_count =
+                    row.try_get::<Option<i64>>("", "exercise_count")?.unwrap_or(0);
             }
             "D" => res.workout_dates.push(row.try_get("", "local_date")?),
             _ => res.exercises.push(ExerciseSummary {
@@ -300,4 +408,24 @@ async fn dashboard_optimized<C: ConnectionTrait>(
     res.workout_dates.sort_unstable();
     res.exercises.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unhinted_statement_is_the_hinted_one_without_its_hints() {
+        let unhinted = DASHBOARD_UNHINTED.as_str();
+        assert!(!unhinted.contains("CROSS JOIN") && !unhinted.contains('+'), "{unhinted}");
+        assert!(unhinted.contains("JOIN session_exercises se ON se.session_id = ws.id"));
+        // Putting the hints back gives the optimized statement, character for character.
+        let rehinted = unhinted
+            .replace(
+                "JOIN session_exercises se ON se.session_id = ws.id\n    WHERE",
+                "CROSS JOIN session_exercises se\n    WHERE se.session_id = ws.id AND",
+            )
+            .replace("AND se.user_id = ws.user_id", "AND +se.user_id = ws.user_id");
+        assert_eq!(rehinted, DASHBOARD_ONE_STATEMENT);
+    }
 }

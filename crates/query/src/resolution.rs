@@ -14,9 +14,10 @@
 
 use std::collections::HashMap;
 
+use db::chunk::{in_list_chunks, placeholders};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
-use crate::chunk::{in_list_chunks, placeholders};
+use crate::summaries::Tracker;
 use crate::{Db, Path, QueryError, UserId};
 
 /// What a template exercise resolves to.
@@ -118,9 +119,6 @@ async fn from_cache<C: ConnectionTrait>(
     Ok(res)
 }
 
-/// Recomputes the resolution of `template_exercise_ids` (the user's own; others are ignored):
-/// the cache rows (when the schema has the cache) and the denormalized names of their set lines.
-/// Call it inside the transaction of the write that changed them.
 /// The cache lookup for an `IN` list of `n` ids (`$1` is the user).
 pub(crate) fn cache_lookup_sql(n: usize) -> String {
     format!(
@@ -161,14 +159,17 @@ pub(crate) fn refresh_lines_sql(n: usize) -> String {
 }
 
 /// Recomputes the resolution of `template_exercise_ids` (the user's own; others are ignored):
-/// the cache rows (when the schema has the cache) and the denormalized names of their set lines.
-/// Call it inside the transaction of the write that changed them.
+/// the cache rows (when the schema has the cache), the denormalized names of their set lines and
+/// (from phase 2) the summaries of the days those lines lie on, which the new names move between
+/// exercises. Call it inside the transaction of the write that changed them.
 pub async fn refresh<C: ConnectionTrait>(
     db: &Db,
     conn: &C,
     user: UserId,
     template_exercise_ids: &[i64],
 ) -> Result<(), QueryError> {
+    let mut tracker = Tracker::new(db);
+    tracker.template_exercises(conn, user, template_exercise_ids).await?;
     let backend = conn.get_database_backend();
     for chunk in in_list_chunks(template_exercise_ids, 1, db.param_limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user.0))
@@ -181,5 +182,5 @@ pub async fn refresh<C: ConnectionTrait>(
         let sql = refresh_lines_sql(chunk.len());
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
-    Ok(())
+    tracker.apply(conn).await
 }

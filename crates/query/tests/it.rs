@@ -12,7 +12,9 @@ use datagen::SeedConfig;
 use db::{Metered, ParamLimit};
 use domain::SetType;
 use proptest::prelude::*;
-use query::progress::{Dashboard, ExerciseSummary, PeriodTotals, Periods, TimeRange, dashboard};
+use query::progress::{
+    Dashboard, ExerciseSummary, PeriodTotals, Periods, Plan, TimeRange, dashboard, dashboard_by,
+};
 use query::resolution::load_resolved_exercise_name_map;
 use query::{Db, Flags, QueryError, UserId};
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -165,6 +167,11 @@ backend_tests! {
                     assert_eq!(a, b, "user {user}, {range:?}, today {today}");
                     let expected = reference_dashboard(&t.db, user, Periods::new(range, today)).await;
                     assert_eq!(a, expected, "user {user}, {range:?}, today {today}");
+                    // Every plan the benches split the gain by answers the same.
+                    for plan in Plan::RAW.into_iter().chain([Plan::Summaries]) {
+                        let c = dashboard_by(&optimized, plan, UserId(user), range, today).await.unwrap();
+                        assert_eq!(c, expected, "{plan:?}: user {user}, {range:?}, today {today}");
+                    }
                     n_nonempty += usize::from(a.current.session_count > 0);
                 }
             }
@@ -627,3 +634,6 @@ mod batched_reads {
         }
     }
 }
+
+#[path = "it/summaries.rs"]
+mod summaries;

@@ -187,8 +187,10 @@ async fn repeating_a_workout_costs_the_same_statements_whatever_its_size() {
         start(&state, &format!(r#"(copyFrom: "{source}")"#)).await;
         meters.push(counter.meter());
     }
-    assert_eq!(meters[0], meters[1], "{meters:?}");
-    assert!(meters[0].max_params <= 5, "{meters:?}");
+    // The same statements whatever the size. From phase 2 the copy's day gets its summary rows
+    // (one per exercise, not per line), so only their parameters grow, within the limit.
+    assert_eq!(meters[0].statements, meters[1].statements, "{meters:?}");
+    assert!(meters.iter().all(|m| m.max_params <= db::ParamLimit::D1.get()), "{meters:?}");
 }
 
 backend_tests! {

@@ -18,12 +18,13 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
 };
 
-use crate::chunk::{in_list_chunks, placeholders};
 use crate::owned::{Owned, delete_owned, ensure_owned};
 use crate::progress::user_zone;
 use crate::resolution::load_resolved_exercise_name_map;
+use crate::summaries::Tracker;
 use crate::workouts::read::WorkoutView;
 use crate::{Db, QueryError, UserId};
+use db::chunk::{in_list_chunks, placeholders};
 
 /// One set line as the client sends it.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,6 +211,9 @@ pub async fn start(
             [id.into(), now.into(), user.0.into(), source.into()],
         ))
         .await?;
+        let mut tracker = Tracker::new(db);
+        tracker.day(user, local);
+        tracker.apply(&txn).await?;
     }
     txn.commit().await?;
     Ok((WorkoutView { id, template_id: input.template_id, workout_date, local_date: local }, false))
@@ -265,15 +269,21 @@ pub async fn save(
     let names = validate(exercises)?;
     let txn = db::begin_write(&db.conn).await?;
     ensure_owned(&txn, user, Owned::Workout, session_id).await?;
-    let n_rows = replace_lines(db, &txn, user, session_id, exercises, &names, now).await?;
+    let mut tracker = Tracker::new(db);
+    let n_rows =
+        replace_lines(db, &txn, &mut tracker, user, session_id, exercises, &names, now).await?;
+    tracker.apply(&txn).await?;
     txn.commit().await?;
     Ok(n_rows)
 }
 
-/// Replaces a session's set lines inside `txn` (the session is known to be the user's).
+/// Replaces a session's set lines inside `txn` (the session is known to be the user's) and notes
+/// its day for the summaries.
+#[expect(clippy::too_many_arguments, reason = "one call site per save flavour; all are needed")]
 async fn replace_lines(
     db: &Db,
     txn: &DatabaseTransaction,
+    tracker: &mut Tracker<'_>,
     user: UserId,
     session_id: i64,
     exercises: &[ExerciseInput],
@@ -296,6 +306,7 @@ async fn replace_lines(
         [now.into(), session_id.into()],
     ))
     .await?;
+    tracker.sessions(txn, user, &[session_id]).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         txn.get_database_backend(),
         "DELETE FROM session_exercises WHERE session_id = $1",
@@ -387,6 +398,8 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
     if let Some(missing) = ids.iter().find(|id| !owned.contains_key(id)) {
         return Err(QueryError::NotFound { entity: "set", id: *missing });
     }
+    let mut tracker = Tracker::new(db);
+    tracker.lines(&txn, user, &ids).await?;
     for it in updates {
         let sets = owned.get(&it.id).copied();
         let derived = DerivedSet::compute(it.weight, it.unit, it.reps, sets);
@@ -407,13 +420,21 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         ))
         .await?;
     }
+    tracker.apply(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Deletes one of the user's sessions and its set lines.
+/// Deletes one of the user's sessions and its set lines (by cascade), and recomputes the
+/// summaries of its day, in one transaction.
 pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
-    delete_owned(&db.conn, user, Owned::Workout, session_id).await
+    let txn = db::begin_write(&db.conn).await?;
+    let mut tracker = Tracker::new(db);
+    tracker.sessions(&txn, user, &[session_id]).await?;
+    delete_owned(&txn, user, Owned::Workout, session_id).await?;
+    tracker.apply(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 pub(crate) const REPLAY: &str = "SELECT ws.id, ws.template_id, ws.workout_date, ws.local_date FROM workout_client_keys k \
@@ -443,7 +464,9 @@ pub async fn save_workout(
     let names = validate_workout(input, now, "")?;
     let zone = user_zone(db, user).await?;
     let txn = db::begin_write(&db.conn).await?;
-    let res = save_workout_in(db, &txn, user, input, &names, zone, now).await?;
+    let mut tracker = Tracker::new(db);
+    let res = save_workout_in(db, &txn, &mut tracker, user, input, &names, zone, now).await?;
+    tracker.apply(&txn).await?;
     txn.commit().await?;
     Ok(res)
 }
@@ -470,9 +493,11 @@ pub async fn save_workouts(
     let zone = user_zone(db, user).await?;
     let txn = db::begin_write(&db.conn).await?;
     let mut res = Vec::with_capacity(inputs.len());
+    let mut tracker = Tracker::new(db);
     for (input, names) in inputs.iter().zip(&names) {
-        res.push(save_workout_in(db, &txn, user, input, names, zone, now).await?);
+        res.push(save_workout_in(db, &txn, &mut tracker, user, input, names, zone, now).await?);
     }
+    tracker.apply(&txn).await?;
     txn.commit().await?;
     Ok(res)
 }
@@ -508,10 +533,13 @@ fn validate_workout(
     Ok(names)
 }
 
-/// Saves one validated workout inside `txn`, under a savepoint of its own.
+/// Saves one validated workout inside `txn`, under a savepoint of its own; notes the days it
+/// touches in `tracker` (the caller applies them before committing).
+#[expect(clippy::too_many_arguments, reason = "the batch and the single save share it")]
 async fn save_workout_in(
     db: &Db,
     txn: &DatabaseTransaction,
+    tracker: &mut Tracker<'_>,
     user: UserId,
     input: &WorkoutInput,
     names: &[String],
@@ -533,6 +561,8 @@ async fn save_workout_in(
     let backend = item.get_database_backend();
     let id = if let Some(id) = input.session_id {
         ensure_owned(&item, user, Owned::Workout, id).await?;
+        // The day it leaves, if the save moves it (`replace_lines` notes the day it lands on).
+        tracker.sessions(&item, user, &[id]).await?;
         let date = input.workout_date.map(to_millis);
         item.execute_raw(Statement::from_sql_and_values(
                 backend,
@@ -568,7 +598,7 @@ async fn save_workout_in(
             .ok_or(QueryError::Unavailable("client key vanished"))?;
         return Ok((existing, true));
     }
-    replace_lines(db, &item, user, id, &input.exercises, names, now).await?;
+    replace_lines(db, &item, tracker, user, id, &input.exercises, names, now).await?;
     let stmt = Statement::from_sql_and_values(
         backend,
         super::read::WORKOUT_BY_ID,

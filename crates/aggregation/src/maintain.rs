@@ -1,0 +1,357 @@
+//! The write part: keeps the summary tables equal to a rebuild, inside the caller's transaction.
+//!
+//! A write records what it touches in a [`Touched`] (the user's local dates whose set lines it
+//! changes, read *before* a change moves or deletes them and *after* it adds them), then calls
+//! [`apply`] before it commits. `apply` recomputes, from their rows, every daily row of those
+//! dates and every weekly row of their ISO weeks, for every exercise (so an exercise that left a
+//! date loses its row): a touched date is a handful of lines, a touched week seven daily rows of
+//! each exercise. Nothing is patched, so a failed maintenance fails the write and a summary never
+//! disagrees with its rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDate};
+use db::ParamLimit;
+use db::chunk::{in_list_chunks, placeholders};
+use domain::{SetType, iso_week_start};
+use entity::{exercise_daily_summary, exercise_weekly_summary, user_daily_summary};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
+
+use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Line, Totals, UserDayKey, daily, weekly};
+
+/// Why maintenance failed; either way the caller's write must roll back.
+#[derive(Debug, thiserror::Error)]
+pub enum AggregationError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    /// A stored value outside its domain (the schema should have refused it).
+    #[error("stored value out of its domain: {column} = {value:?}")]
+    Corrupt { column: &'static str, value: String },
+    #[error(transparent)]
+    Bulk(#[from] db::BulkError),
+}
+
+/// The user days a write touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    days: BTreeSet<UserDayKey>,
+}
+
+impl Touched {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    pub fn add(&mut self, user_id: i64, local_date: NaiveDate) {
+        self.days.insert(UserDayKey { user_id, local_date });
+    }
+
+    /// The days touched, in order.
+    pub fn days(&self) -> impl Iterator<Item = UserDayKey> + '_ {
+        self.days.iter().copied()
+    }
+
+    /// Records the local dates of `session_ids` as they are now.
+    pub async fn add_sessions<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user_id: i64,
+        session_ids: &[i64],
+        limit: ParamLimit,
+    ) -> Result<(), DbErr> {
+        let sql = |n| {
+            format!(
+                "SELECT DISTINCT local_date FROM workout_sessions WHERE user_id = $1 AND id IN ({})",
+                placeholders(2, n)
+            )
+        };
+        self.add_dates(conn, user_id, session_ids, limit, sql).await
+    }
+
+    /// Records the local dates of the sessions holding set lines `line_ids`.
+    pub async fn add_lines<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user_id: i64,
+        line_ids: &[i64],
+        limit: ParamLimit,
+    ) -> Result<(), DbErr> {
+        let sql = |n| {
+            format!(
+                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
+                 WHERE ws.user_id = $1 AND se.id IN ({})",
+                placeholders(2, n)
+            )
+        };
+        self.add_dates(conn, user_id, line_ids, limit, sql).await
+    }
+
+    /// Records the local dates of the set lines of template exercises `template_exercise_ids`:
+    /// the lines whose resolved name a link, unlink, merge or rename rewrites.
+    pub async fn add_template_exercises<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user_id: i64,
+        template_exercise_ids: &[i64],
+        limit: ParamLimit,
+    ) -> Result<(), DbErr> {
+        // `+se.user_id`: seek by template exercise, not through every line of the user.
+        let sql = |n| {
+            format!(
+                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
+                 WHERE +se.user_id = $1 AND se.template_exercise_id IN ({})",
+                placeholders(2, n)
+            )
+        };
+        self.add_dates(conn, user_id, template_exercise_ids, limit, sql).await
+    }
+
+    async fn add_dates<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user_id: i64,
+        ids: &[i64],
+        limit: ParamLimit,
+        sql: impl Fn(usize) -> String,
+    ) -> Result<(), DbErr> {
+        let backend = conn.get_database_backend();
+        for chunk in in_list_chunks(ids, 1, limit) {
+            let values = std::iter::once(Value::from(user_id))
+                .chain(chunk.iter().map(|id| Value::from(*id)));
+            let stmt = Statement::from_sql_and_values(backend, sql(chunk.len()), values);
+            for row in conn.query_all_raw(stmt).await? {
+                self.add(user_id, row.try_get_by_index::<NaiveDate>(0)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The columns of a set line every summary is computed from, in `summary::Line` order.
+pub(crate) const LINE_COLUMNS: &str = "se.session_id, ws.local_date, se.resolved_exercise_name, se.set_type, se.sets, se.reps, \
+     se.weight_kg, se.one_rm_estimate, se.volume_load";
+
+pub(crate) fn line_from(user_id: i64, row: &QueryResult) -> Result<Line, AggregationError> {
+    let set_type: String = row.try_get_by_index(3)?;
+    Ok(Line {
+        user_id,
+        session_id: row.try_get_by_index(0)?,
+        local_date: row.try_get_by_index(1)?,
+        resolved_exercise_name: row.try_get_by_index(2)?,
+        counted: set_type
+            .parse::<SetType>()
+            .map_err(|_| AggregationError::Corrupt {
+                column: "session_exercises.set_type",
+                value: set_type.clone(),
+            })?
+            .counts_in_aggregates(),
+        sets: row.try_get_by_index(4)?,
+        reps: row.try_get_by_index(5)?,
+        weight_kg: row.try_get_by_index(6)?,
+        one_rm_estimate: row.try_get_by_index(7)?,
+        volume_load: row.try_get_by_index(8)?,
+    })
+}
+
+/// Recomputes every summary row of the touched days and their weeks. Call it in the write's
+/// transaction, after the write and before the commit.
+pub async fn apply<C: ConnectionTrait>(
+    conn: &C,
+    touched: &Touched,
+    limit: ParamLimit,
+) -> Result<(), AggregationError> {
+    let mut by_user: BTreeMap<i64, Vec<NaiveDate>> = BTreeMap::new();
+    for day in touched.days() {
+        by_user.entry(day.user_id).or_default().push(day.local_date);
+    }
+    for (user_id, dates) in by_user {
+        recompute_days(conn, user_id, &dates, limit).await?;
+        let weeks: BTreeSet<NaiveDate> = dates.iter().map(|d| iso_week_start(*d)).collect();
+        recompute_weeks(conn, user_id, &weeks.into_iter().collect::<Vec<_>>(), limit).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes the daily rows (per exercise and per user) of `dates` from the set lines.
+async fn recompute_days<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    dates: &[NaiveDate],
+    limit: ParamLimit,
+) -> Result<(), AggregationError> {
+    let backend = conn.get_database_backend();
+    let mut lines = Vec::new();
+    for chunk in in_list_chunks(dates, 1, limit) {
+        let values: Vec<Value> = std::iter::once(Value::from(user_id))
+            .chain(chunk.iter().map(|d| Value::from(*d)))
+            .collect();
+        let list = placeholders(2, chunk.len());
+        let sql = format!(
+            "SELECT {LINE_COLUMNS} FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
+             WHERE ws.user_id = $1 AND ws.local_date IN ({list}) ORDER BY se.id"
+        );
+        for row in
+            conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?
+        {
+            lines.push(line_from(user_id, &row)?);
+        }
+        for table in ["exercise_daily_summary", "user_daily_summary"] {
+            let sql = format!("DELETE FROM {table} WHERE user_id = $1 AND local_date IN ({list})");
+            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?;
+        }
+    }
+    // Each date lies in one chunk, so every group's lines are in id order, as a rebuild reads
+    // them: both sum in the same order and agree to the last bit.
+    let (exercise_days, user_days) = daily(&lines);
+    write_days(conn, &exercise_days, &user_days, limit).await
+}
+
+/// Writes daily rows (the keys must be free).
+pub(crate) async fn write_days<C: ConnectionTrait>(
+    conn: &C,
+    exercise_days: &BTreeMap<ExerciseDayKey, Totals>,
+    user_days: &BTreeMap<UserDayKey, Totals>,
+    limit: ParamLimit,
+) -> Result<(), AggregationError> {
+    db::insert_chunked(conn, exercise_day_rows(exercise_days), limit).await?;
+    db::insert_chunked(conn, user_day_rows(user_days), limit).await?;
+    Ok(())
+}
+
+/// `exercise_daily_summary` rows to insert.
+pub fn exercise_day_rows(
+    days: &BTreeMap<ExerciseDayKey, Totals>,
+) -> Vec<exercise_daily_summary::ActiveModel> {
+    days.iter()
+        .map(|(k, t)| exercise_daily_summary::ActiveModel {
+            user_id: Set(k.user_id),
+            local_date: Set(k.local_date),
+            resolved_exercise_name: Set(k.name.clone()),
+            session_count: Set(t.session_count),
+            sets: Set(t.sets),
+            reps: Set(t.reps),
+            volume: Set(t.volume),
+            max_weight: Set(t.max_weight),
+            max_one_rm: Set(t.max_one_rm),
+        })
+        .collect()
+}
+
+/// `user_daily_summary` rows to insert.
+pub fn user_day_rows(days: &BTreeMap<UserDayKey, Totals>) -> Vec<user_daily_summary::ActiveModel> {
+    days.iter()
+        .map(|(k, t)| user_daily_summary::ActiveModel {
+            user_id: Set(k.user_id),
+            local_date: Set(k.local_date),
+            session_count: Set(t.session_count),
+            sets: Set(t.sets),
+            reps: Set(t.reps),
+            volume: Set(t.volume),
+            max_weight: Set(t.max_weight),
+            max_one_rm: Set(t.max_one_rm),
+        })
+        .collect()
+}
+
+/// `exercise_weekly_summary` rows to insert.
+pub fn exercise_week_rows(
+    weeks: &BTreeMap<ExerciseWeekKey, Totals>,
+) -> Vec<exercise_weekly_summary::ActiveModel> {
+    weeks
+        .iter()
+        .map(|(k, t)| exercise_weekly_summary::ActiveModel {
+            user_id: Set(k.user_id),
+            resolved_exercise_name: Set(k.name.clone()),
+            week_start: Set(k.week_start),
+            session_count: Set(t.session_count),
+            sets: Set(t.sets),
+            reps: Set(t.reps),
+            volume: Set(t.volume),
+            max_weight: Set(t.max_weight),
+            max_one_rm: Set(t.max_one_rm),
+        })
+        .collect()
+}
+
+/// The columns of a daily row, in the order `day_from` reads them.
+pub(crate) const DAY_COLUMNS: &str =
+    "local_date, resolved_exercise_name, session_count, sets, reps, volume, max_weight, max_one_rm";
+
+pub(crate) fn day_from(user_id: i64, row: &QueryResult) -> Result<(ExerciseDayKey, Totals), DbErr> {
+    Ok((
+        ExerciseDayKey {
+            user_id,
+            local_date: row.try_get_by_index(0)?,
+            name: row.try_get_by_index(1)?,
+        },
+        Totals {
+            session_count: row.try_get_by_index(2)?,
+            sets: row.try_get_by_index(3)?,
+            reps: row.try_get_by_index(4)?,
+            volume: row.try_get_by_index(5)?,
+            max_weight: row.try_get_by_index(6)?,
+            max_one_rm: row.try_get_by_index(7)?,
+        },
+    ))
+}
+
+/// Weeks closer than this are read with one range statement.
+const WEEKS_PER_READ: i64 = 8;
+
+/// Recomputes the weekly rows of the ISO weeks starting on `weeks` (sorted Mondays) from the
+/// daily rows.
+async fn recompute_weeks<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    weeks: &[NaiveDate],
+    limit: ParamLimit,
+) -> Result<(), AggregationError> {
+    let backend = conn.get_database_backend();
+    let wanted: BTreeSet<NaiveDate> = weeks.iter().copied().collect();
+    let mut days: BTreeMap<ExerciseDayKey, Totals> = BTreeMap::new();
+    // Runs of nearby weeks, each read with one range statement.
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for week in weeks {
+        match runs.last_mut() {
+            Some((_, last)) if *week - *last < Duration::weeks(WEEKS_PER_READ) => *last = *week,
+            _ => runs.push((*week, *week)),
+        }
+    }
+    for (first, last) in runs {
+        let sql = format!(
+            "SELECT {DAY_COLUMNS} FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date < $3 \
+             ORDER BY local_date, resolved_exercise_name"
+        );
+        let values = [user_id.into(), first.into(), (last + Duration::weeks(1)).into()];
+        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let (key, totals) = day_from(user_id, &row)?;
+            if wanted.contains(&iso_week_start(key.local_date)) {
+                days.insert(key, totals);
+            }
+        }
+    }
+    for chunk in in_list_chunks(weeks, 1, limit) {
+        let sql = format!(
+            "DELETE FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let values =
+            std::iter::once(Value::from(user_id)).chain(chunk.iter().map(|d| Value::from(*d)));
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    write_weeks(conn, &weekly(&days), limit).await
+}
+
+pub(crate) async fn write_weeks<C: ConnectionTrait>(
+    conn: &C,
+    weeks: &BTreeMap<ExerciseWeekKey, Totals>,
+    limit: ParamLimit,
+) -> Result<(), AggregationError> {
+    db::insert_chunked(conn, exercise_week_rows(weeks), limit).await?;
+    Ok(())
+}

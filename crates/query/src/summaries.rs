@@ -1,0 +1,94 @@
+//! Keeping the phase-2 summary tables current from the services' writes.
+//!
+//! A write asks a [`Tracker`] to note what it is about to change (the sessions it saves into or
+//! deletes, the set lines it edits, the template exercises whose resolved name it rewrites), then
+//! calls [`Tracker::apply`] in the same transaction before committing: the `aggregation` crate
+//! recomputes the summary rows of every touched day and week. Below phase 2 the tracker notes
+//! nothing and runs no statement, so the original schema's writes are measured as they were.
+
+use aggregation::{AggregationError, Touched};
+use chrono::NaiveDate;
+use sea_orm::ConnectionTrait;
+
+use crate::{Db, QueryError, UserId};
+
+impl From<AggregationError> for QueryError {
+    fn from(err: AggregationError) -> Self {
+        match err {
+            AggregationError::Db(it) | AggregationError::Bulk(db::BulkError::Db(it)) => {
+                Self::Db(it)
+            }
+            AggregationError::Corrupt { column, value } => Self::Corrupt { column, value },
+            AggregationError::Bulk(_) => {
+                Self::Unavailable("a summary row does not fit the parameter limit")
+            }
+        }
+    }
+}
+
+/// What one write transaction touched, for the summaries (a no-op below phase 2).
+#[derive(Debug)]
+pub(crate) struct Tracker<'a> {
+    db: &'a Db,
+    touched: Touched,
+}
+
+impl<'a> Tracker<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        Self { db, touched: Touched::new() }
+    }
+
+    /// Notes a day of the user's whose set lines change.
+    pub(crate) fn day(&mut self, user: UserId, local_date: NaiveDate) {
+        if self.db.has_summaries() {
+            self.touched.add(user.0, local_date);
+        }
+    }
+
+    /// Notes the days of sessions `ids`, as they are now.
+    pub(crate) async fn sessions<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user: UserId,
+        ids: &[i64],
+    ) -> Result<(), QueryError> {
+        if self.db.has_summaries() {
+            self.touched.add_sessions(conn, user.0, ids, self.db.param_limit).await?;
+        }
+        Ok(())
+    }
+
+    /// Notes the days of the sessions holding set lines `ids`.
+    pub(crate) async fn lines<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user: UserId,
+        ids: &[i64],
+    ) -> Result<(), QueryError> {
+        if self.db.has_summaries() {
+            self.touched.add_lines(conn, user.0, ids, self.db.param_limit).await?;
+        }
+        Ok(())
+    }
+
+    /// Notes the days of the set lines of template exercises `ids`.
+    pub(crate) async fn template_exercises<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        user: UserId,
+        ids: &[i64],
+    ) -> Result<(), QueryError> {
+        if self.db.has_summaries() {
+            self.touched.add_template_exercises(conn, user.0, ids, self.db.param_limit).await?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes the summary rows of everything noted, in the caller's transaction.
+    pub(crate) async fn apply<C: ConnectionTrait>(&self, conn: &C) -> Result<(), QueryError> {
+        if !self.touched.is_empty() {
+            aggregation::apply(conn, &self.touched, self.db.param_limit).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! Phase 2 (PDR §4): the summary tables the `aggregation` crate maintains, back-filled here.
+//!
+//! - `exercise_daily_summary`: user × resolved exercise × local date.
+//! - `user_daily_summary`: user × local date (the dashboard's totals).
+//! - `exercise_weekly_summary`: user × resolved exercise × ISO week (`week_start`, its Monday).
+//!
+//! Each row sums the counted set lines of its key (warm-ups count nowhere): sessions, sets,
+//! Σ reps × sets, volume, heaviest weight and highest e1RM, all kg. Primary keys lead with the
+//! user and the date (what a change touches and a range reads); no other index until a read
+//! needs one. Rows die with their user. `down` drops the tables: they are derived, and a later
+//! `up` computes them again.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{big_integer, date, double, double_null, string};
+use sea_orm_migration::sea_orm::DbBackend;
+
+#[derive(DeriveMigrationName)]
+pub(crate) struct Migration;
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Col {
+    UserId,
+    LocalDate,
+    WeekStart,
+    ResolvedExerciseName,
+    SessionCount,
+    Sets,
+    Reps,
+    Volume,
+    MaxWeight,
+    MaxOneRm,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+}
+
+fn summary_table(name: &'static str, key: &[Col]) -> TableCreateStatement {
+    let mut table = Table::create();
+    table.table(Alias::new(name));
+    for col in key {
+        match col {
+            Col::UserId => table.col(big_integer(*col)),
+            Col::ResolvedExerciseName => table.col(string(*col)),
+            _ => table.col(date(*col)),
+        };
+    }
+    table
+        .col(big_integer(Col::SessionCount))
+        .col(big_integer(Col::Sets))
+        .col(big_integer(Col::Reps))
+        .col(double(Col::Volume))
+        .col(double_null(Col::MaxWeight))
+        .col(double_null(Col::MaxOneRm));
+    let mut pk = Index::create();
+    for col in key {
+        pk.col(*col);
+    }
+    table.primary_key(&mut pk).foreign_key(
+        ForeignKey::create()
+            .name(format!("fk_{name}_user"))
+            .from(Alias::new(name), Col::UserId)
+            .to(Users::Table, Users::Id)
+            .on_delete(ForeignKeyAction::Cascade),
+    );
+    table
+}
+
+/// The Monday of `col`'s ISO week, as a date, on each backend.
+fn week_start_sql(backend: DbBackend, col: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST(date_trunc('week', {col}) AS DATE)"),
+        _ => format!("date({col}, '-6 days', 'weekday 1')"),
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use Col::{LocalDate, ResolvedExerciseName, UserId, WeekStart};
+
+        m.create_table(summary_table(
+            "exercise_daily_summary",
+            &[UserId, LocalDate, ResolvedExerciseName],
+        ))
+        .await?;
+        m.create_table(summary_table("user_daily_summary", &[UserId, LocalDate])).await?;
+        m.create_table(summary_table(
+            "exercise_weekly_summary",
+            &[UserId, WeekStart, ResolvedExerciseName],
+        ))
+        .await?;
+        let conn = m.get_connection();
+        conn.execute_unprepared(
+            "INSERT INTO exercise_daily_summary (user_id, local_date, resolved_exercise_name, session_count, sets, reps, \
+             volume, max_weight, max_one_rm) \
+             SELECT ws.user_id, ws.local_date, se.resolved_exercise_name, COUNT(DISTINCT se.session_id), SUM(se.sets), \
+             SUM(COALESCE(se.reps, 0) * se.sets), SUM(se.volume_load), MAX(se.weight_kg), MAX(se.one_rm_estimate) \
+             FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
+             WHERE se.set_type <> 'warmup' GROUP BY ws.user_id, ws.local_date, se.resolved_exercise_name",
+        )
+        .await?;
+        conn.execute_unprepared(
+            "INSERT INTO user_daily_summary (user_id, local_date, session_count, sets, reps, volume, max_weight, \
+             max_one_rm) \
+             SELECT ws.user_id, ws.local_date, COUNT(DISTINCT se.session_id), SUM(se.sets), \
+             SUM(COALESCE(se.reps, 0) * se.sets), SUM(se.volume_load), MAX(se.weight_kg), MAX(se.one_rm_estimate) \
+             FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
+             WHERE se.set_type <> 'warmup' GROUP BY ws.user_id, ws.local_date",
+        )
+        .await?;
+        let week = week_start_sql(m.get_database_backend(), "local_date");
+        conn.execute_unprepared(&format!(
+            "INSERT INTO exercise_weekly_summary (user_id, week_start, resolved_exercise_name, session_count, sets, reps, \
+             volume, max_weight, max_one_rm) \
+             SELECT user_id, {week}, resolved_exercise_name, SUM(session_count), SUM(sets), SUM(reps), SUM(volume), \
+             MAX(max_weight), MAX(max_one_rm) \
+             FROM exercise_daily_summary GROUP BY user_id, {week}, resolved_exercise_name"
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["exercise_weekly_summary", "user_daily_summary", "exercise_daily_summary"] {
+            m.drop_table(Table::drop().table(Alias::new(table)).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
