@@ -6,8 +6,8 @@
 //!
 //! Each row sums the counted set lines of its key (warm-ups count nowhere): sessions, sets,
 //! Σ reps × sets, volume, heaviest weight and highest e1RM, all kg. Primary keys lead with the
-//! user and the date (what a change touches and a range reads); no other index until a read
-//! needs one. Rows die with their user. `down` drops the tables: they are derived, and a later
+//! user and the date (what a change touches and a range reads); `(user_id,
+//! resolved_exercise_name, local_date)` serves an exercise's history. Rows die with their user. `down` drops the tables: they are derived, and a later
 //! `up` computes them again.
 
 use sea_orm_migration::prelude::*;
@@ -95,6 +95,17 @@ impl MigrationTrait for Migration {
             "exercise_weekly_summary",
             &[UserId, WeekStart, ResolvedExerciseName],
         ))
+        .await?;
+        // An exercise's history (strength progression) reads one exercise's days in a range.
+        m.create_index(
+            Index::create()
+                .name("exercise_daily_summary_user_exercise_idx")
+                .table(Alias::new("exercise_daily_summary"))
+                .col(UserId)
+                .col(ResolvedExerciseName)
+                .col(LocalDate)
+                .to_owned(),
+        )
         .await?;
         let conn = m.get_connection();
         conn.execute_unprepared(

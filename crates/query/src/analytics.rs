@@ -1,12 +1,19 @@
 //! Progress beyond the dashboard: personal records, an exercise's strength progression, top
 //! exercises, consistency and streaks, and linking suggestions. All in kilograms, warm-ups
 //! excluded, each one statement scoped to the user.
+//!
+//! From phase 2, with `Flags::summaries` optimized, records, progression, top exercises and
+//! workout days read the summary tables (a day per row instead of a set line per row); the raw
+//! path stays for rollout and as the benchmarks' baseline. Both answer the same (tested): maxima
+//! and their first dates are exact, and summed volumes are rounded to the gram, as the dashboard's
+//! are, since the two may add the same values in another order.
 
 use chrono::NaiveDate;
 use domain::{Consistency, consistency, name_similarity};
 use sea_orm::{FromQueryResult, Statement, Value};
 
-use crate::{Db, QueryError, UserId};
+use crate::progress::grams;
+use crate::{Db, Path, QueryError, UserId};
 
 /// Best marks of one resolved exercise, with the first local date each was reached.
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
@@ -67,12 +74,29 @@ pub(crate) fn personal_records_sql() -> String {
     )
 }
 
+/// Personal records from `exercise_daily_summary`: the best day of each exercise is its record,
+/// and the earliest such day the date it was first reached.
+pub(crate) const PERSONAL_RECORDS_FROM_SUMMARIES: &str = "WITH w AS (SELECT resolved_exercise_name AS name, \
+     max_weight, local_date, ROW_NUMBER() OVER (PARTITION BY resolved_exercise_name ORDER BY max_weight DESC, local_date ASC) AS rn \
+     FROM exercise_daily_summary WHERE user_id = $1 AND max_weight > 0), \
+     o AS (SELECT resolved_exercise_name AS name, max_one_rm, local_date, \
+     ROW_NUMBER() OVER (PARTITION BY resolved_exercise_name ORDER BY max_one_rm DESC, local_date ASC) AS rn \
+     FROM exercise_daily_summary WHERE user_id = $1 AND max_one_rm IS NOT NULL) \
+     SELECT w.name AS name, w.max_weight AS max_weight, w.local_date AS max_weight_date, \
+            o.max_one_rm AS max_one_rm, o.local_date AS max_one_rm_date \
+     FROM w LEFT JOIN o ON o.name = w.name AND o.rn = 1 WHERE w.rn = 1 ORDER BY w.name";
+
 pub(crate) const STRENGTH_PROGRESSION: &str = "SELECT ws.local_date AS local_date, MAX(se.one_rm_estimate) AS max_one_rm, \
      MAX(se.weight_kg) AS top_weight, SUM(se.volume_load) AS volume \
      FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
      WHERE se.user_id = $1 AND se.resolved_exercise_name = $2 AND se.set_type <> 'warmup' \
        AND ws.local_date >= $3 AND ws.local_date <= $4 \
      GROUP BY ws.local_date ORDER BY ws.local_date";
+
+pub(crate) const STRENGTH_PROGRESSION_FROM_SUMMARIES: &str = "SELECT local_date, max_one_rm, \
+     max_weight AS top_weight, volume FROM exercise_daily_summary \
+     WHERE user_id = $1 AND resolved_exercise_name = $2 AND local_date >= $3 AND local_date <= $4 \
+     ORDER BY local_date";
 
 pub(crate) const TOP_EXERCISES: &str = "SELECT se.resolved_exercise_name AS name, COUNT(DISTINCT ws.id) AS session_count, \
      SUM(se.volume_load) AS volume, MAX(ws.local_date) AS last_date \
@@ -81,9 +105,18 @@ pub(crate) const TOP_EXERCISES: &str = "SELECT se.resolved_exercise_name AS name
        AND ws.local_date >= $2 AND ws.local_date <= $3 \
      GROUP BY se.resolved_exercise_name ORDER BY session_count DESC, volume DESC, name LIMIT $4";
 
+pub(crate) const TOP_EXERCISES_FROM_SUMMARIES: &str = "SELECT resolved_exercise_name AS name, \
+     CAST(SUM(session_count) AS BIGINT) AS session_count, SUM(volume) AS volume, MAX(local_date) AS last_date \
+     FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date <= $3 \
+     GROUP BY resolved_exercise_name ORDER BY session_count DESC, volume DESC, name LIMIT $4";
+
 pub(crate) const WORKOUT_DAYS: &str = "SELECT DISTINCT ws.local_date AS local_date FROM workout_sessions ws \
      WHERE ws.user_id = $1 AND EXISTS (SELECT 1 FROM session_exercises se \
        WHERE se.session_id = ws.id AND se.set_type <> 'warmup') ORDER BY ws.local_date";
+
+/// `user_daily_summary` has a row exactly for the days with a counted set line.
+pub(crate) const WORKOUT_DAYS_FROM_SUMMARIES: &str =
+    "SELECT local_date FROM user_daily_summary WHERE user_id = $1 ORDER BY local_date";
 
 /// No row for an unknown user; a null target for a user who never saved preferences.
 pub(crate) const TARGET_PER_WEEK: &str = "SELECT p.target_workouts_per_week AS target \
@@ -97,11 +130,19 @@ fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(db.conn.get_database_backend(), sql, values)
 }
 
+/// The raw-row statement, or the summaries' one when the flag says so.
+fn pick<'a>(db: &Db, raw: &'a str, summaries: &'a str) -> &'a str {
+    match db.flags.summaries {
+        Path::Original => raw,
+        Path::Optimized => summaries,
+    }
+}
+
 /// The user's personal records per resolved exercise, by name.
 pub async fn personal_records(db: &Db, user: UserId) -> Result<Vec<PersonalRecord>, QueryError> {
-    Ok(PersonalRecord::find_by_statement(stmt(db, &personal_records_sql(), vec![user.0.into()]))
-        .all(&db.conn)
-        .await?)
+    let raw = personal_records_sql();
+    let sql = pick(db, &raw, PERSONAL_RECORDS_FROM_SUMMARIES);
+    Ok(PersonalRecord::find_by_statement(stmt(db, sql, vec![user.0.into()])).all(&db.conn).await?)
 }
 
 /// One exercise's best e1RM, top weight and volume per local day between two dates.
@@ -113,9 +154,12 @@ pub async fn strength_progression(
     to: NaiveDate,
 ) -> Result<Vec<ProgressPoint>, QueryError> {
     let values = vec![user.0.into(), exercise_name.into(), from.into(), to.into()];
-    Ok(ProgressPoint::find_by_statement(stmt(db, STRENGTH_PROGRESSION, values))
-        .all(&db.conn)
-        .await?)
+    let sql = pick(db, STRENGTH_PROGRESSION, STRENGTH_PROGRESSION_FROM_SUMMARIES);
+    let mut points = ProgressPoint::find_by_statement(stmt(db, sql, values)).all(&db.conn).await?;
+    for it in &mut points {
+        it.volume = grams(it.volume);
+    }
+    Ok(points)
 }
 
 /// The `limit` exercises trained in most sessions between two dates.
@@ -127,7 +171,12 @@ pub async fn top_exercises(
     limit: u32,
 ) -> Result<Vec<TopExercise>, QueryError> {
     let values = vec![user.0.into(), from.into(), to.into(), i64::from(limit).into()];
-    Ok(TopExercise::find_by_statement(stmt(db, TOP_EXERCISES, values)).all(&db.conn).await?)
+    let sql = pick(db, TOP_EXERCISES, TOP_EXERCISES_FROM_SUMMARIES);
+    let mut top = TopExercise::find_by_statement(stmt(db, sql, values)).all(&db.conn).await?;
+    for it in &mut top {
+        it.volume = grams(it.volume);
+    }
+    Ok(top)
 }
 
 /// Consistency over the last `period_days` days and streaks over the user's whole history,
@@ -152,7 +201,8 @@ pub async fn consistency_stats(
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?
         .target
         .unwrap_or(3.0);
-    let days: Vec<NaiveDate> = Day::find_by_statement(stmt(db, WORKOUT_DAYS, vec![user.0.into()]))
+    let sql = pick(db, WORKOUT_DAYS, WORKOUT_DAYS_FROM_SUMMARIES);
+    let days: Vec<NaiveDate> = Day::find_by_statement(stmt(db, sql, vec![user.0.into()]))
         .all(&db.conn)
         .await?
         .into_iter()

@@ -94,6 +94,26 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             vec![user.into()],
         ),
         entry(
+            "analytics.personal_records (summaries)",
+            analytics::PERSONAL_RECORDS_FROM_SUMMARIES.to_owned(),
+            vec![user.into()],
+        ),
+        entry(
+            "analytics.strength_progression (summaries)",
+            analytics::STRENGTH_PROGRESSION_FROM_SUMMARIES.to_owned(),
+            vec![user.into(), "Bench Press".into(), day(1), day(25)],
+        ),
+        entry(
+            "analytics.top_exercises (summaries)",
+            analytics::TOP_EXERCISES_FROM_SUMMARIES.to_owned(),
+            vec![user.into(), day(1), day(25), 10i64.into()],
+        ),
+        entry(
+            "analytics.consistency (days, summaries)",
+            analytics::WORKOUT_DAYS_FROM_SUMMARIES.to_owned(),
+            vec![user.into()],
+        ),
+        entry(
             "analytics.consistency (target)",
             analytics::TARGET_PER_WEEK.to_owned(),
             vec![user.into()],

@@ -93,7 +93,7 @@ impl Periods {
 
 /// Sums are rounded to the gram so that the two paths (and backends), which may add the same
 /// values in a different order, return identical values.
-fn grams(x: f64) -> f64 {
+pub(crate) fn grams(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 

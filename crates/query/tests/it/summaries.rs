@@ -1,5 +1,6 @@
 //! Phase 2: after any sequence of writes the summary tables equal a rebuild from the set lines,
-//! row for row, and the progress reads over them equal the reads over raw set lines.
+//! row for row, and the progress reads over them (dashboard, records, progression, top
+//! exercises, consistency) equal the reads over raw set lines.
 //!
 //! Sequences are drawn by proptest's deterministic runner (the same sequences every run, on both
 //! backends) and applied through the services; a write the services refuse (another user's id, a
@@ -11,7 +12,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use query::progress::{Plan, TimeRange, dashboard_by};
 use query::workouts::{self, ExerciseInput, SetInput, SetUpdate, StartInput, WorkoutInput};
-use query::{Db, Flags, UserId, exercises};
+use query::{Db, Flags, UserId, analytics, exercises};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::*;
@@ -350,6 +351,31 @@ async fn check(db: &Db, raw: &Db, context: &str) {
                 assert_eq!(a, b, "{context}, user {user}, {range:?}, today {today}");
             }
         }
+        let u = UserId(user);
+        let records = analytics::personal_records(db, u).await.unwrap();
+        assert_eq!(
+            records,
+            analytics::personal_records(raw, u).await.unwrap(),
+            "{context}, user {user}"
+        );
+        let (from, to) = (end_date() - Duration::days(120), end_date());
+        for name in NAMES.iter().copied().chain(records.iter().map(|it| it.name.as_str())) {
+            assert_eq!(
+                analytics::strength_progression(db, u, name, from, to).await.unwrap(),
+                analytics::strength_progression(raw, u, name, from, to).await.unwrap(),
+                "{context}, user {user}, {name}"
+            );
+        }
+        assert_eq!(
+            analytics::top_exercises(db, u, from, to, 10).await.unwrap(),
+            analytics::top_exercises(raw, u, from, to, 10).await.unwrap(),
+            "{context}, user {user}"
+        );
+        assert_eq!(
+            analytics::consistency_stats(db, u, end_date(), 30).await.unwrap(),
+            analytics::consistency_stats(raw, u, end_date(), 30).await.unwrap(),
+            "{context}, user {user}"
+        );
     }
 }
 
