@@ -1,15 +1,20 @@
-//! The application's writes on the original schema (phase 0: 19 indexes on the set-line table)
-//! against the latest one (3), on the million-set-line seed: the claim of the design document's
-//! index consolidation ("writes 15% faster") measured on what the app writes, not a bulk seed.
+//! The application's writes on the original schema (phase 0: 19 indexes on the set-line table),
+//! on phase 1 (3 indexes) and on phase 2 (3 indexes plus the summaries every write maintains),
+//! on the million-set-line seed: the claim of the design document's index consolidation
+//! ("writes 15% faster") measured on what the app writes, not a bulk seed, and what the
+//! summaries' maintenance adds to it.
 //!
 //! - `saveWorkout`: a typical session of 6 exercises x 5 set lines, saved into one workout over
 //!   and over (each save replaces its 30 lines, resolving names and deriving columns).
 //! - `updateSets`: 5 of that workout's lines edited.
+//! - a re-link: unlink and link back the user's template exercise with the most lines in the
+//!   last year (each moves all its lines to another resolved name).
 //!
 //! Both schemas are measured in alternating blocks, three rounds, so drift on the machine lands
 //! on both; each round prints p50/p95/p99 per schema and the ratio phase 0 / latest (the
-//! speed-up), then the spread of the ratios. Needs `SWOLE_BENCH_PHASE0` (default `data/bench0.db`) and `SWOLE_BENCH_PHASE1`
-//! (default `data/bench1.db`) seeded from the same arguments (see BENCHMARKS.md). The workout it
+//! speed-up), then the spread of the ratios. Needs `SWOLE_BENCH_PHASE0`, `SWOLE_BENCH_PHASE1` and
+//! `SWOLE_BENCH_PHASE2` (defaults `data/bench0.db`, `data/bench1.db`, `data/bench2.db`) seeded
+//! from the same arguments (see BENCHMARKS.md). The workout it
 //! writes is deleted at the end.
 
 mod common;
@@ -20,6 +25,7 @@ use chrono::{TimeZone, Utc};
 use common::{interleaved, seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
 use domain::{SetType, WeightUnit};
+use query::exercises;
 use query::workouts::{self, ExerciseInput, SetInput, SetUpdate, StartInput};
 use query::{Db, Flags, UserId};
 use sea_orm::{ConnectionTrait, Statement};
@@ -28,6 +34,7 @@ use sea_orm::{ConnectionTrait, Statement};
 const USER: i64 = 65;
 const ROUNDS: usize = 3;
 const CALLS_PER_BLOCK: usize = 300;
+const RELINKS_PER_BLOCK: usize = 30;
 
 /// The session the app would save: the user's first template's lines, 5 sets each (1 warm-up).
 fn session(template_lines: &[(i64, String)]) -> Vec<ExerciseInput> {
@@ -114,10 +121,18 @@ fn main() {
             )
             .await,
             target(
-                "latest (phase 1)",
+                "phase 1 (indexes, cache)",
                 &seeded_db_url("SWOLE_BENCH_PHASE1", "data/bench1.db"),
                 1,
                 Flags::for_phase(1),
+                now,
+            )
+            .await,
+            target(
+                "phase 2 (+ summaries)",
+                &seeded_db_url("SWOLE_BENCH_PHASE2", "data/bench2.db"),
+                2,
+                Flags::for_phase(2),
                 now,
             )
             .await,
@@ -145,11 +160,49 @@ fn main() {
             workouts::update_sets(&target.db, UserId(USER), edits).await.expect("update");
         })
     });
+    // A re-link: the user's linked template exercise with the most set lines in the last year is
+    // unlinked and linked back, each moving all its lines to another name (and, from phase 2,
+    // recomputing every day and week they lie on).
+    let relinks: Vec<(i64, i64)> = targets.iter().map(|t| relink_target(&runtime, t)).collect();
+    interleaved("unlink + link (a year of lines, twice)", &labels, ROUNDS, |i| {
+        let (target, (template_exercise, master)) = (&targets[i], relinks[i]);
+        timed(&runtime, RELINKS_PER_BLOCK, async || {
+            exercises::unlink(&target.db, UserId(USER), template_exercise, false)
+                .await
+                .expect("unlink");
+            exercises::link(&target.db, UserId(USER), template_exercise, master)
+                .await
+                .expect("link");
+        })
+    });
     runtime.block_on(async {
         for target in &targets {
             workouts::delete(&target.db, UserId(USER), target.workout).await.expect("clean up");
         }
     });
+}
+
+/// The user's linked template exercise with the most set lines in the last year, and its master.
+fn relink_target(runtime: &tokio::runtime::Runtime, target: &Target) -> (i64, i64) {
+    runtime.block_on(async {
+        let sql = format!(
+            "SELECT el.template_exercise_id, el.master_exercise_id, COUNT(*) AS n FROM exercise_links el \
+             JOIN session_exercises se ON se.template_exercise_id = el.template_exercise_id \
+             JOIN workout_sessions ws ON ws.id = se.session_id \
+             WHERE el.user_id = {USER} AND ws.local_date >= '2024-11-25' \
+             GROUP BY el.template_exercise_id, el.master_exercise_id ORDER BY n DESC, 1 LIMIT 1"
+        );
+        let row = target
+            .db
+            .conn
+            .query_one_raw(Statement::from_string(target.db.conn.get_database_backend(), sql))
+            .await
+            .expect("query")
+            .expect("a linked template exercise");
+        let n: i64 = row.try_get_by_index(2).expect("count");
+        println!("{}: re-link moves {n} set lines of the last year", target.name);
+        (row.try_get_by_index(0).expect("id"), row.try_get_by_index(1).expect("id"))
+    })
 }
 
 async fn single(db: &Db, sql: &str) -> i64 {

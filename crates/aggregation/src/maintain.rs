@@ -14,11 +14,12 @@ use chrono::{Duration, NaiveDate};
 use db::ParamLimit;
 use db::chunk::{in_list_chunks, placeholders};
 use domain::{SetType, iso_week_start};
-use entity::{exercise_daily_summary, exercise_weekly_summary, user_daily_summary};
+use entity::{exercise_daily_summary, exercise_trend, exercise_weekly_summary, user_daily_summary};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
 
 use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Line, Totals, UserDayKey, daily, weekly};
+use crate::trends::{SLOPE_WEEKS, Trend, trends};
 
 /// Why maintenance failed; either way the caller's write must roll back.
 #[derive(Debug, thiserror::Error)]
@@ -171,8 +172,12 @@ pub async fn apply<C: ConnectionTrait>(
     }
     for (user_id, dates) in by_user {
         recompute_days(conn, user_id, &dates, limit).await?;
-        let weeks: BTreeSet<NaiveDate> = dates.iter().map(|d| iso_week_start(*d)).collect();
-        recompute_weeks(conn, user_id, &weeks.into_iter().collect::<Vec<_>>(), limit).await?;
+        let weeks: Vec<NaiveDate> =
+            dates.iter().map(|d| iso_week_start(*d)).collect::<BTreeSet<_>>().into_iter().collect();
+        let names = recompute_weeks(conn, user_id, &weeks, limit).await?;
+        if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
+            recompute_trends(conn, user_id, &names, *first, *last, limit).await?;
+        }
     }
     Ok(())
 }
@@ -304,13 +309,13 @@ pub(crate) fn day_from(user_id: i64, row: &QueryResult) -> Result<(ExerciseDayKe
 const WEEKS_PER_READ: i64 = 8;
 
 /// Recomputes the weekly rows of the ISO weeks starting on `weeks` (sorted Mondays) from the
-/// daily rows.
+/// daily rows; returns the exercises those weeks had before or have now.
 async fn recompute_weeks<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     weeks: &[NaiveDate],
     limit: ParamLimit,
-) -> Result<(), AggregationError> {
+) -> Result<BTreeSet<String>, AggregationError> {
     let backend = conn.get_database_backend();
     let wanted: BTreeSet<NaiveDate> = weeks.iter().copied().collect();
     let mut days: BTreeMap<ExerciseDayKey, Totals> = BTreeMap::new();
@@ -335,16 +340,100 @@ async fn recompute_weeks<C: ConnectionTrait>(
             }
         }
     }
+    let mut names = BTreeSet::new();
     for chunk in in_list_chunks(weeks, 1, limit) {
+        let list = placeholders(2, chunk.len());
+        let values: Vec<Value> = std::iter::once(Value::from(user_id))
+            .chain(chunk.iter().map(|d| Value::from(*d)))
+            .collect();
         let sql = format!(
-            "DELETE FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({})",
-            placeholders(2, chunk.len())
+            "SELECT DISTINCT resolved_exercise_name FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({list})"
         );
-        let values =
-            std::iter::once(Value::from(user_id)).chain(chunk.iter().map(|d| Value::from(*d)));
+        for row in
+            conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?
+        {
+            names.insert(row.try_get_by_index::<String>(0)?);
+        }
+        let sql = format!(
+            "DELETE FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({list})"
+        );
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
-    write_weeks(conn, &weekly(&days), limit).await
+    let fresh = weekly(&days);
+    names.extend(fresh.keys().map(|k| k.name.clone()));
+    write_weeks(conn, &fresh, limit).await?;
+    Ok(names)
+}
+
+/// A date after every week (and within both backends' date ranges).
+const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
+/// Rewrites the trend rows of exercises `names` that weeks `first..=last` can change: from
+/// `first` to the `SLOPE_WEEKS - 1`th week with an e1RM after the last one up to `last` (its
+/// slope window reaches back to it), computed from each exercise's weekly rows.
+async fn recompute_trends<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    names: &BTreeSet<String>,
+    first: NaiveDate,
+    last: NaiveDate,
+    limit: ParamLimit,
+) -> Result<(), AggregationError> {
+    let backend = conn.get_database_backend();
+    let names: Vec<String> = names.iter().cloned().collect();
+    let mut series: BTreeMap<String, Vec<(NaiveDate, Option<f64>)>> = BTreeMap::new();
+    for chunk in in_list_chunks(&names, 1, limit) {
+        let sql = format!(
+            "SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
+             WHERE user_id = $1 AND resolved_exercise_name IN ({}) ORDER BY resolved_exercise_name, week_start",
+            placeholders(2, chunk.len())
+        );
+        let values = std::iter::once(Value::from(user_id))
+            .chain(chunk.iter().map(|name| Value::from(name.clone())));
+        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let name: String = row.try_get_by_index(0)?;
+            let point = (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+            series.entry(name).or_default().push(point);
+        }
+    }
+    let mut rows = BTreeMap::new();
+    for name in &names {
+        let all = trends(series.get(name).map_or(&[][..], Vec::as_slice));
+        // Rows after the last one at or before `last` that a change can reach: the next
+        // `SLOPE_WEEKS - 1` (their slope window, and the next one's previous week).
+        let touched_end = all.iter().rposition(|(week, _)| *week <= last).map_or(0, |it| it + 1);
+        let until = match all.get(touched_end + SLOPE_WEEKS - 2) {
+            Some((week, _)) => (*week).max(last),
+            None => LAST_DAY,
+        };
+        let sql = "DELETE FROM exercise_trends WHERE user_id = $1 AND resolved_exercise_name = $2 \
+                   AND week_start >= $3 AND week_start <= $4";
+        let values = [user_id.into(), name.clone().into(), first.into(), until.into()];
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        for (week_start, trend) in
+            all.into_iter().filter(|(week, _)| *week >= first && *week <= until)
+        {
+            rows.insert(ExerciseWeekKey { user_id, name: name.clone(), week_start }, trend);
+        }
+    }
+    db::insert_chunked(conn, trend_rows(&rows), limit).await?;
+    Ok(())
+}
+
+/// `exercise_trends` rows to insert.
+pub fn trend_rows(trends: &BTreeMap<ExerciseWeekKey, Trend>) -> Vec<exercise_trend::ActiveModel> {
+    trends
+        .iter()
+        .map(|(k, t)| exercise_trend::ActiveModel {
+            user_id: Set(k.user_id),
+            resolved_exercise_name: Set(k.name.clone()),
+            week_start: Set(k.week_start),
+            max_one_rm: Set(t.max_one_rm),
+            previous_max_one_rm: Set(t.previous_max_one_rm),
+            change: Set(t.change),
+            slope: Set(t.slope),
+        })
+        .collect()
 }
 
 pub(crate) async fn write_weeks<C: ConnectionTrait>(

@@ -12,9 +12,11 @@ use db::ParamLimit;
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::maintain::{
-    AggregationError, DAY_COLUMNS, LINE_COLUMNS, day_from, line_from, write_days, write_weeks,
+    AggregationError, DAY_COLUMNS, LINE_COLUMNS, day_from, line_from, trend_rows, write_days,
+    write_weeks,
 };
 use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Line, Totals, UserDayKey, daily, weekly};
+use crate::trends::{Trend, trends};
 
 /// Every summary row of one user (or of several).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +24,45 @@ pub struct Summaries {
     pub exercise_days: BTreeMap<ExerciseDayKey, Totals>,
     pub user_days: BTreeMap<UserDayKey, Totals>,
     pub exercise_weeks: BTreeMap<ExerciseWeekKey, Totals>,
+    pub trends: BTreeMap<ExerciseWeekKey, Trend>,
+}
+
+/// Rows compared with a tolerance where two correct computations may differ in the last bits.
+pub trait SameAs {
+    fn same_as(&self, other: &Self) -> bool;
+}
+
+impl SameAs for Totals {
+    fn same_as(&self, other: &Self) -> bool {
+        Totals::same_as(self, other)
+    }
+}
+
+impl SameAs for Trend {
+    fn same_as(&self, other: &Self) -> bool {
+        Trend::same_as(self, other)
+    }
+}
+
+/// A week and its best e1RM.
+type WeekPoint = (chrono::NaiveDate, Option<f64>);
+
+/// The trend rows of every exercise in `weeks` (weekly rows in key order).
+pub fn trends_of(weeks: &BTreeMap<ExerciseWeekKey, Totals>) -> BTreeMap<ExerciseWeekKey, Trend> {
+    let mut per_exercise: BTreeMap<(i64, &str), Vec<WeekPoint>> = BTreeMap::new();
+    for (key, totals) in weeks {
+        per_exercise
+            .entry((key.user_id, key.name.as_str()))
+            .or_default()
+            .push((key.week_start, totals.max_one_rm));
+    }
+    let mut res = BTreeMap::new();
+    for ((user_id, name), series) in per_exercise {
+        for (week_start, trend) in trends(&series) {
+            res.insert(ExerciseWeekKey { user_id, name: name.to_owned(), week_start }, trend);
+        }
+    }
+    res
 }
 
 impl Summaries {
@@ -29,12 +70,16 @@ impl Summaries {
     pub fn from_lines(lines: &[Line]) -> Self {
         let (exercise_days, user_days) = daily(lines);
         let exercise_weeks = weekly(&exercise_days);
-        Self { exercise_days, user_days, exercise_weeks }
+        let trends = trends_of(&exercise_weeks);
+        Self { exercise_days, user_days, exercise_weeks, trends }
     }
 
     /// How many rows, over all tables.
     pub fn len(&self) -> usize {
-        self.exercise_days.len() + self.user_days.len() + self.exercise_weeks.len()
+        self.exercise_days.len()
+            + self.user_days.len()
+            + self.exercise_weeks.len()
+            + self.trends.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -48,14 +93,15 @@ impl Summaries {
         diff("exercise_daily_summary", &self.exercise_days, &expected.exercise_days, &mut res);
         diff("user_daily_summary", &self.user_days, &expected.user_days, &mut res);
         diff("exercise_weekly_summary", &self.exercise_weeks, &expected.exercise_weeks, &mut res);
+        diff("exercise_trends", &self.trends, &expected.trends, &mut res);
         res
     }
 }
 
-fn diff<K: Ord + std::fmt::Debug>(
+fn diff<K: Ord + std::fmt::Debug, V: SameAs + std::fmt::Debug>(
     table: &str,
-    stored: &BTreeMap<K, Totals>,
-    expected: &BTreeMap<K, Totals>,
+    stored: &BTreeMap<K, V>,
+    expected: &BTreeMap<K, V>,
     out: &mut Vec<String>,
 ) {
     let keys: std::collections::BTreeSet<&K> = stored.keys().chain(expected.keys()).collect();
@@ -81,6 +127,31 @@ pub async fn compute_user<C: ConnectionTrait>(
          WHERE ws.user_id = $1 ORDER BY se.id"
     );
     let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, [user_id.into()]);
+    let lines = conn
+        .query_all_raw(stmt)
+        .await?
+        .iter()
+        .map(|row| line_from(user_id, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Summaries::from_lines(&lines))
+}
+
+/// The summaries of one exercise of `user_id` computed from its set lines (its daily, weekly and
+/// trend rows; the user's daily rows count only this exercise).
+pub async fn compute_exercise<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    name: &str,
+) -> Result<Summaries, AggregationError> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
+         WHERE ws.user_id = $1 AND se.resolved_exercise_name = $2 ORDER BY se.id"
+    );
+    let stmt = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [user_id.into(), name.into()],
+    );
     let lines = conn
         .query_all_raw(stmt)
         .await?
@@ -127,6 +198,26 @@ pub async fn stored_user<C: ConnectionTrait>(
         let (key, totals) = day_from(user_id, &row)?;
         res.user_days.insert(UserDayKey { user_id, local_date: key.local_date }, totals);
     }
+    for row in rows(
+        "SELECT resolved_exercise_name, week_start, max_one_rm, previous_max_one_rm, change, slope \
+         FROM exercise_trends WHERE user_id = $1"
+            .to_owned(),
+    )
+    .await?
+    {
+        let key = ExerciseWeekKey {
+            user_id,
+            name: row.try_get_by_index(0)?,
+            week_start: row.try_get_by_index(1)?,
+        };
+        let trend = Trend {
+            max_one_rm: row.try_get_by_index(2)?,
+            previous_max_one_rm: row.try_get_by_index(3)?,
+            change: row.try_get_by_index(4)?,
+            slope: row.try_get_by_index(5)?,
+        };
+        res.trends.insert(key, trend);
+    }
     Ok(res)
 }
 
@@ -138,7 +229,12 @@ pub async fn rebuild_user<C: ConnectionTrait>(
     limit: ParamLimit,
 ) -> Result<usize, AggregationError> {
     let fresh = compute_user(conn, user_id).await?;
-    for table in ["exercise_daily_summary", "user_daily_summary", "exercise_weekly_summary"] {
+    for table in [
+        "exercise_daily_summary",
+        "user_daily_summary",
+        "exercise_weekly_summary",
+        "exercise_trends",
+    ] {
         let sql = format!("DELETE FROM {table} WHERE user_id = $1");
         conn.execute_raw(Statement::from_sql_and_values(
             conn.get_database_backend(),
@@ -158,5 +254,7 @@ pub async fn write<C: ConnectionTrait>(
     limit: ParamLimit,
 ) -> Result<(), AggregationError> {
     write_days(conn, &summaries.exercise_days, &summaries.user_days, limit).await?;
-    write_weeks(conn, &summaries.exercise_weeks, limit).await
+    write_weeks(conn, &summaries.exercise_weeks, limit).await?;
+    db::insert_chunked(conn, trend_rows(&summaries.trends), limit).await?;
+    Ok(())
 }

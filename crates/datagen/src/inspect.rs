@@ -23,12 +23,13 @@ const PAGE: u64 = 20_000;
 
 /// Tables of later phases that hold data: the resolution cache, the client keys of saved
 /// workouts (so "nothing was written" also covers a claimed key) and the summaries (phase 2).
-const LATER_TABLES: [&str; 5] = [
+const LATER_TABLES: [&str; 6] = [
     "exercise_resolution_cache",
     "workout_client_keys",
     "exercise_daily_summary",
     "user_daily_summary",
     "exercise_weekly_summary",
+    "exercise_trends",
 ];
 
 /// Row counts per table, in foreign-key order (`crate::TABLES`, then the later phases' tables
@@ -152,16 +153,17 @@ async fn hash_summaries(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<
         canonical_rows(&mut text, &stored.exercise_days, &expected.exercise_days);
         canonical_rows(&mut text, &stored.user_days, &expected.user_days);
         canonical_rows(&mut text, &stored.exercise_weeks, &expected.exercise_weeks);
+        canonical_rows(&mut text, &stored.trends, &expected.trends);
         hasher.update(text.as_bytes());
     }
     Ok(())
 }
 
 /// One line per stored row: the recomputed row where the two agree, the stored one otherwise.
-fn canonical_rows<K: Ord + Debug>(
+fn canonical_rows<K: Ord + Debug, V: aggregation::rebuild::SameAs + Debug>(
     text: &mut String,
-    stored: &std::collections::BTreeMap<K, aggregation::summary::Totals>,
-    expected: &std::collections::BTreeMap<K, aggregation::summary::Totals>,
+    stored: &std::collections::BTreeMap<K, V>,
+    expected: &std::collections::BTreeMap<K, V>,
 ) {
     for (key, row) in stored {
         let row = expected.get(key).filter(|it| it.same_as(row)).unwrap_or(row);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use aggregation::Summaries;
-use aggregation::maintain::{exercise_day_rows, exercise_week_rows, user_day_rows};
+use aggregation::maintain::{exercise_day_rows, exercise_week_rows, trend_rows, user_day_rows};
 use aggregation::summary::Line;
 use db::{Backend, BulkError, ParamLimit, insert_statements};
 use domain::SetType;
@@ -141,6 +141,7 @@ fn user_statements(
             exercise_week_rows(&summaries.exercise_weeks),
             limit,
         )?);
+        res.extend(insert_statements(backend, trend_rows(&summaries.trends), limit)?);
     }
     res.extend(insert_statements(backend, actives(&data.whoop.cycles), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.sleeps), limit)?);

@@ -30,6 +30,8 @@ impl Limits {
     pub const PAGE_SIZE: RangeInclusive<i32> = 1..=100;
     /// Entries of a ranking (`topExercises(first)`).
     pub const RANKING_SIZE: RangeInclusive<i32> = 1..=50;
+    /// ISO weeks of an exercise's trend (`exerciseTrends(weeks)`): up to three years.
+    pub const TREND_WEEKS: RangeInclusive<i32> = 1..=156;
     /// Preferences.
     pub const TARGET_WORKOUTS_PER_WEEK: RangeInclusive<f64> = 1.0..=14.0;
     pub const WARMUP_SETS: RangeInclusive<i32> = 0..=10;

@@ -6,6 +6,7 @@
 pub mod exercise_daily_summary;
 pub mod exercise_link;
 pub mod exercise_resolution_cache;
+pub mod exercise_trend;
 pub mod exercise_weekly_summary;
 pub mod master_exercise;
 pub mod session_exercise;

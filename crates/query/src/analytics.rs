@@ -250,3 +250,94 @@ pub async fn linking_suggestions(
     }
     Ok(res)
 }
+
+/// One ISO week of an exercise's trend (weeks with counted sets only). Weights are kilograms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendWeek {
+    pub week_start: NaiveDate,
+    pub max_one_rm: Option<f64>,
+    /// The best e1RM of the previous week that had one (possibly before the window).
+    pub previous_max_one_rm: Option<f64>,
+    pub change: Option<f64>,
+    pub volume: f64,
+    pub sets: i64,
+    /// Least-squares slope of the best e1RM over the last 8 weeks that had one, kg per week;
+    /// `None` with fewer than two.
+    pub slope: Option<f64>,
+}
+
+/// The weekly rows with their trends, from phase 2's tables.
+pub(crate) const TRENDS_FROM_SUMMARIES: &str = "SELECT w.week_start AS week_start, w.max_one_rm AS max_one_rm, \
+     t.previous_max_one_rm AS previous_max_one_rm, t.change AS change, w.volume AS volume, w.sets AS sets, \
+     t.slope AS slope FROM exercise_weekly_summary w LEFT JOIN exercise_trends t \
+     ON t.user_id = w.user_id AND t.resolved_exercise_name = w.resolved_exercise_name AND t.week_start = w.week_start \
+     WHERE w.user_id = $1 AND w.resolved_exercise_name = $2 AND w.week_start >= $3 AND w.week_start <= $4 \
+     ORDER BY w.week_start";
+
+/// The trend of one exercise over the last `weeks` ISO weeks up to the one holding `today`,
+/// oldest first. On the raw path the exercise's set lines are summarized on the fly by the same
+/// functions that maintain the tables.
+pub async fn exercise_trends(
+    db: &Db,
+    user: UserId,
+    exercise_name: &str,
+    weeks: u32,
+    today: NaiveDate,
+) -> Result<Vec<TrendWeek>, QueryError> {
+    let last = domain::iso_week_start(today);
+    let first = last - chrono::Duration::weeks(i64::from(weeks.max(1)) - 1);
+    let mut res = match db.flags.summaries {
+        Path::Optimized => {
+            #[derive(FromQueryResult)]
+            struct Row {
+                week_start: NaiveDate,
+                max_one_rm: Option<f64>,
+                previous_max_one_rm: Option<f64>,
+                change: Option<f64>,
+                volume: f64,
+                sets: i64,
+                slope: Option<f64>,
+            }
+            let values = vec![user.0.into(), exercise_name.into(), first.into(), last.into()];
+            Row::find_by_statement(stmt(db, TRENDS_FROM_SUMMARIES, values))
+                .all(&db.conn)
+                .await?
+                .into_iter()
+                .map(|r| TrendWeek {
+                    week_start: r.week_start,
+                    max_one_rm: r.max_one_rm,
+                    previous_max_one_rm: r.previous_max_one_rm,
+                    change: r.change,
+                    volume: r.volume,
+                    sets: r.sets,
+                    slope: r.slope,
+                })
+                .collect::<Vec<_>>()
+        }
+        Path::Original => {
+            let summaries =
+                aggregation::rebuild::compute_exercise(&db.conn, user.0, exercise_name).await?;
+            summaries
+                .exercise_weeks
+                .iter()
+                .filter(|(key, _)| key.week_start >= first && key.week_start <= last)
+                .map(|(key, totals)| {
+                    let trend = summaries.trends.get(key);
+                    TrendWeek {
+                        week_start: key.week_start,
+                        max_one_rm: totals.max_one_rm,
+                        previous_max_one_rm: trend.and_then(|t| t.previous_max_one_rm),
+                        change: trend.and_then(|t| t.change),
+                        volume: totals.volume,
+                        sets: totals.sets,
+                        slope: trend.and_then(|t| t.slope),
+                    }
+                })
+                .collect()
+        }
+    };
+    for it in &mut res {
+        it.volume = grams(it.volume);
+    }
+    Ok(res)
+}

@@ -29,6 +29,7 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             "user_daily_summary",
             "exercise_daily_summary",
             "exercise_weekly_summary",
+            "exercise_trends",
         ]
         .into_iter()
         .find(|table| sql.contains(table));
@@ -112,6 +113,11 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             "analytics.consistency (days, summaries)",
             analytics::WORKOUT_DAYS_FROM_SUMMARIES.to_owned(),
             vec![user.into()],
+        ),
+        entry(
+            "analytics.exercise_trends (summaries)",
+            analytics::TRENDS_FROM_SUMMARIES.to_owned(),
+            vec![user.into(), "Bench Press".into(), day(1), day(25)],
         ),
         entry(
             "analytics.consistency (target)",

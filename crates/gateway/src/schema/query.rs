@@ -11,7 +11,7 @@ use super::paging::{decode_after, fetch_count, page};
 use super::types::{
     ConsistencyStats, Dashboard, ExerciseSummary, LastExerciseData, LinkingSuggestion,
     MasterExercise, PeriodTotals, PersonalRecord, Preferences, ProgressPoint, SetLine, Template,
-    TopExercise, ViewerView, Workout,
+    TopExercise, TrendWeek, ViewerView, Workout,
 };
 use super::units::{TimeRange, WeightUnit, shown, shown_opt};
 use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
@@ -219,6 +219,35 @@ impl QueryRoot {
                 max_one_rm: shown_opt(unit, p.max_one_rm),
                 top_weight: shown_opt(unit, p.top_weight),
                 volume: shown(unit, p.volume),
+            })
+            .collect())
+    }
+
+    /// An exercise's weekly trend over the last `weeks` ISO weeks up to the current one, oldest
+    /// first, weeks with counted sets only.
+    async fn exercise_trends(
+        &self,
+        ctx: &Context<'_>,
+        exercise: String,
+        #[graphql(default = 12, validator(custom = "Within(Limits::TREND_WEEKS)"))] weeks: i32,
+        unit: Option<WeightUnit>,
+    ) -> Result<Vec<TrendWeek>> {
+        let (user, db) = caller(ctx)?;
+        let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
+        let weeks = u32::try_from(weeks).unwrap_or(1);
+        let list = analytics::exercise_trends(db, user, exercise.trim(), weeks, today)
+            .await
+            .or_client(ctx)?;
+        Ok(list
+            .into_iter()
+            .map(|w| TrendWeek {
+                week_start: w.week_start,
+                max_one_rm: shown_opt(unit, w.max_one_rm),
+                previous_max_one_rm: shown_opt(unit, w.previous_max_one_rm),
+                change: shown_opt(unit, w.change),
+                volume: shown(unit, w.volume),
+                sets: w.sets,
+                slope: shown_opt(unit, w.slope),
             })
             .collect())
     }

@@ -265,6 +265,26 @@ pub(crate) struct ProgressPoint {
     pub(super) volume: f64,
 }
 
+/// One ISO week of an exercise's trend: only weeks with counted sets. Weights in the answer's
+/// unit.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct TrendWeek {
+    /// The Monday the week starts on, in the user's calendar.
+    pub(super) week_start: NaiveDate,
+    /// The week's best e1RM.
+    pub(super) max_one_rm: Option<f64>,
+    /// The best e1RM of the previous week that had one (possibly before the window).
+    pub(super) previous_max_one_rm: Option<f64>,
+    /// `maxOneRm - previousMaxOneRm`.
+    pub(super) change: Option<f64>,
+    pub(super) volume: f64,
+    /// Counted sets.
+    pub(super) sets: i64,
+    /// Least-squares slope of the best e1RM over the last 8 weeks that had one, per week; null
+    /// with fewer than two.
+    pub(super) slope: Option<f64>,
+}
+
 #[derive(Debug, SimpleObject)]
 pub(crate) struct TopExercise {
     pub(super) name: String,

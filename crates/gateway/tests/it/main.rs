@@ -86,6 +86,17 @@ backend_tests! {
         let never = run(&state, Some(me), r#"{ lastExerciseData(exerciseName: "Underwater Basket Weaving") { workout { id } } }"#, json!({})).await;
         assert_eq!(never["data"]["lastExerciseData"], Value::Null, "{never}");
         assert!(!more["data"]["strengthProgression"].as_array().unwrap().is_empty());
+        // The exercise's weekly trend: weeks with sets, oldest first, Mondays, within the window.
+        let trend = run(&state, Some(me), "query($n: String!) { exerciseTrends(exercise: $n, weeks: 8) { weekStart maxOneRm previousMaxOneRm change volume sets slope } }", json!({"n": name})).await;
+        assert!(trend["errors"].is_null(), "{trend}");
+        let weeks = trend["data"]["exerciseTrends"].as_array().unwrap();
+        assert!(!weeks.is_empty() && weeks.len() <= 8, "{trend}");
+        let starts: Vec<chrono::NaiveDate> = weeks.iter().map(|w| w["weekStart"].as_str().unwrap().parse().unwrap()).collect();
+        assert!(starts.windows(2).all(|p| p[0] < p[1]), "{starts:?}");
+        assert!(starts.iter().all(|d| chrono::Datelike::weekday(d) == chrono::Weekday::Mon), "{starts:?}");
+        assert!(weeks.iter().all(|w| w["sets"].as_i64().unwrap() > 0), "{trend}");
+        let zero = run(&state, Some(me), "query($n: String!) { exerciseTrends(exercise: $n, weeks: 0) { weekStart } }", json!({"n": name})).await;
+        assert_eq!(code(&zero), "BAD_USER_INPUT", "{zero}");
         assert!(data["consistencyStats"]["workoutDays"].as_i64().unwrap() > 0);
         // The same template id asked by the other user is NOT_FOUND.
         let other = run(&state, Some(them), &format!(r#"{{ template(id: "{template}") {{ name }} }}"#), json!({})).await;
@@ -124,7 +135,7 @@ backend_tests! {
         assert_eq!(code(&res), "BAD_USER_INPUT", "{res}");
         assert!(res["errors"][0]["message"].as_str().unwrap().contains("inputs[0].exercises[0].sets[0].weight"), "{res}");
         // Summary rows are derived (their own tests check them): count the rows a user wrote.
-        let written = |counts: &[(&str, u64)]| counts.iter().filter(|(table, _)| !table.ends_with("_summary")).map(|(_, n)| n).sum::<u64>();
+        let written = |counts: &[(&str, u64)]| counts.iter().filter(|(table, _)| !table.ends_with("_summary") && *table != "exercise_trends").map(|(_, n)| n).sum::<u64>();
         assert_eq!(written(&datagen::inspect::row_counts(&t.db).await.unwrap()), written(&counts) + 4,
             "only the other user's workout, its two lines and its client key were added");
     }
@@ -400,6 +411,11 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
     (
         "strengthProgression",
         "query($n: String!) { strengthProgression(exerciseName: $n, range: YEAR) { maxOneRm } }",
+        2,
+    ),
+    (
+        "exerciseTrends",
+        "query($n: String!) { exerciseTrends(exercise: $n, weeks: 52) { weekStart maxOneRm slope } }",
         2,
     ),
     ("topExercises", "{ topExercises(range: QUARTER, first: 10) { name volume } }", 2),

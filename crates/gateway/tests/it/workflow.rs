@@ -170,6 +170,16 @@ async fn repeating_a_workout_costs_the_same_statements_whatever_its_size() {
     let state = state_on(conn, db::ParamLimit::D1);
     let lines = entity::session_exercise::Entity::find().all(&t.db).await.unwrap();
     let size = |id: i64| lines.iter().filter(|l| l.session_id == id).count();
+    // From phase 2 the copy's day and week get their summary and trend rows, a few statements
+    // per exercise: compare workouts with the same exercises count and different line counts.
+    let exercises = |id: i64| {
+        lines
+            .iter()
+            .filter(|l| l.session_id == id)
+            .map(|l| &l.resolved_exercise_name)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
     let own: Vec<i64> = entity::workout_session::Entity::find()
         .all(&t.db)
         .await
@@ -178,8 +188,20 @@ async fn repeating_a_workout_costs_the_same_statements_whatever_its_size() {
         .filter(|w| w.user_id == 1)
         .map(|w| w.id)
         .collect();
-    let smallest = *own.iter().min_by_key(|id| size(**id)).unwrap();
-    let largest = *own.iter().max_by_key(|id| size(**id)).unwrap();
+    let mut by_exercises: std::collections::BTreeMap<usize, Vec<i64>> =
+        std::collections::BTreeMap::new();
+    for id in &own {
+        by_exercises.entry(exercises(*id)).or_default().push(*id);
+    }
+    let group = by_exercises
+        .values()
+        .max_by_key(|ids| {
+            ids.iter().map(|id| size(*id)).max().unwrap()
+                - ids.iter().map(|id| size(*id)).min().unwrap()
+        })
+        .unwrap();
+    let smallest = *group.iter().min_by_key(|id| size(**id)).unwrap();
+    let largest = *group.iter().max_by_key(|id| size(**id)).unwrap();
     assert!(size(largest) > size(smallest) + 5, "the fixture needs workouts of different sizes");
     let mut meters = Vec::new();
     for source in [smallest, largest] {

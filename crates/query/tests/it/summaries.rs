@@ -366,6 +366,17 @@ async fn check(db: &Db, raw: &Db, context: &str) {
                 "{context}, user {user}, {name}"
             );
         }
+        for name in NAMES.iter().copied().chain(records.iter().map(|it| it.name.as_str())) {
+            for (weeks, today) in
+                [(12, end_date()), (156, end_date()), (4, end_date() - Duration::days(60))]
+            {
+                assert_eq!(
+                    analytics::exercise_trends(db, u, name, weeks, today).await.unwrap(),
+                    analytics::exercise_trends(raw, u, name, weeks, today).await.unwrap(),
+                    "{context}, user {user}, {name}, {weeks} weeks to {today}"
+                );
+            }
+        }
         assert_eq!(
             analytics::top_exercises(db, u, from, to, 10).await.unwrap(),
             analytics::top_exercises(raw, u, from, to, 10).await.unwrap(),
