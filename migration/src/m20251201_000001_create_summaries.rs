@@ -207,7 +207,7 @@ impl MigrationTrait for Migration {
             "user_daily_summary",
             "exercise_daily_summary",
         ] {
-            m.drop_table(Table::drop().table(Alias::new(table)).to_owned()).await?;
+            m.drop_table(Table::drop().table(Alias::new(table)).if_exists().to_owned()).await?;
         }
         Ok(())
     }

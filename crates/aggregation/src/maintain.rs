@@ -309,7 +309,8 @@ pub(crate) fn day_from(user_id: i64, row: &QueryResult) -> Result<(ExerciseDayKe
 const WEEKS_PER_READ: i64 = 8;
 
 /// Recomputes the weekly rows of the ISO weeks starting on `weeks` (sorted Mondays) from the
-/// daily rows; returns the exercises those weeks had before or have now.
+/// daily rows; returns the exercises whose weekly best e1RM changed in them (a week appeared,
+/// went or moved), the only ones whose trend rows can change.
 async fn recompute_weeks<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
@@ -340,19 +341,22 @@ async fn recompute_weeks<C: ConnectionTrait>(
             }
         }
     }
-    let mut names = BTreeSet::new();
+    // The weeks' best e1RM per exercise before the change: a trend depends on nothing else.
+    let mut before: BTreeMap<(String, NaiveDate), Option<f64>> = BTreeMap::new();
     for chunk in in_list_chunks(weeks, 1, limit) {
         let list = placeholders(2, chunk.len());
         let values: Vec<Value> = std::iter::once(Value::from(user_id))
             .chain(chunk.iter().map(|d| Value::from(*d)))
             .collect();
         let sql = format!(
-            "SELECT DISTINCT resolved_exercise_name FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({list})"
+            "SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
+             WHERE user_id = $1 AND week_start IN ({list})"
         );
         for row in
             conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?
         {
-            names.insert(row.try_get_by_index::<String>(0)?);
+            let key = (row.try_get_by_index::<String>(0)?, row.try_get_by_index(1)?);
+            before.insert(key, row.try_get_by_index(2)?);
         }
         let sql = format!(
             "DELETE FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({list})"
@@ -360,9 +364,19 @@ async fn recompute_weeks<C: ConnectionTrait>(
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     let fresh = weekly(&days);
-    names.extend(fresh.keys().map(|k| k.name.clone()));
+    let after: BTreeMap<(String, NaiveDate), Option<f64>> =
+        fresh.iter().map(|(k, t)| ((k.name.clone(), k.week_start), t.max_one_rm)).collect();
+    // Exercises whose series of weekly e1RMs changed: a week came, went, or its best moved.
+    let mut changed = BTreeSet::new();
+    for key in before.keys().chain(after.keys()) {
+        if before.get(key).map(|it| it.map(f64::to_bits))
+            != after.get(key).map(|it| it.map(f64::to_bits))
+        {
+            changed.insert(key.0.clone());
+        }
+    }
     write_weeks(conn, &fresh, limit).await?;
-    Ok(names)
+    Ok(changed)
 }
 
 /// A date after every week (and within both backends' date ranges).
