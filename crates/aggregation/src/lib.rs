@@ -18,5 +18,5 @@ pub mod rebuild;
 pub mod summary;
 pub mod trends;
 
-pub use maintain::{AggregationError, Touched, apply};
+pub use maintain::{AggregationError, Rows, Touched, apply};
 pub use rebuild::{Summaries, compute_user, rebuild_user, stored_user};

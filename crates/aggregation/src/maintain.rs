@@ -57,79 +57,57 @@ impl Touched {
         self.days.iter().copied()
     }
 
-    /// Records the local dates of `session_ids` as they are now.
-    pub async fn add_sessions<C: ConnectionTrait>(
+    /// Records the local dates of the rows `ids` of kind `rows` lie on, as they are now.
+    pub async fn add_rows<C: ConnectionTrait>(
         &mut self,
         conn: &C,
         user_id: i64,
-        session_ids: &[i64],
-        limit: ParamLimit,
-    ) -> Result<(), DbErr> {
-        let sql = |n| {
-            format!(
-                "SELECT DISTINCT local_date FROM workout_sessions WHERE user_id = $1 AND id IN ({})",
-                placeholders(2, n)
-            )
-        };
-        self.add_dates(conn, user_id, session_ids, limit, sql).await
-    }
-
-    /// Records the local dates of the sessions holding set lines `line_ids`.
-    pub async fn add_lines<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        user_id: i64,
-        line_ids: &[i64],
-        limit: ParamLimit,
-    ) -> Result<(), DbErr> {
-        let sql = |n| {
-            format!(
-                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
-                 WHERE ws.user_id = $1 AND se.id IN ({})",
-                placeholders(2, n)
-            )
-        };
-        self.add_dates(conn, user_id, line_ids, limit, sql).await
-    }
-
-    /// Records the local dates of the set lines of template exercises `template_exercise_ids`:
-    /// the lines whose resolved name a link, unlink, merge or rename rewrites.
-    pub async fn add_template_exercises<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        user_id: i64,
-        template_exercise_ids: &[i64],
-        limit: ParamLimit,
-    ) -> Result<(), DbErr> {
-        // `+se.user_id`: seek by template exercise, not through every line of the user.
-        let sql = |n| {
-            format!(
-                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
-                 WHERE +se.user_id = $1 AND se.template_exercise_id IN ({})",
-                placeholders(2, n)
-            )
-        };
-        self.add_dates(conn, user_id, template_exercise_ids, limit, sql).await
-    }
-
-    async fn add_dates<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        user_id: i64,
+        rows: Rows,
         ids: &[i64],
         limit: ParamLimit,
-        sql: impl Fn(usize) -> String,
     ) -> Result<(), DbErr> {
         let backend = conn.get_database_backend();
         for chunk in in_list_chunks(ids, 1, limit) {
             let values = std::iter::once(Value::from(user_id))
                 .chain(chunk.iter().map(|id| Value::from(*id)));
-            let stmt = Statement::from_sql_and_values(backend, sql(chunk.len()), values);
+            let stmt = Statement::from_sql_and_values(backend, rows.dates_sql(chunk.len()), values);
             for row in conn.query_all_raw(stmt).await? {
                 self.add(user_id, row.try_get_by_index::<NaiveDate>(0)?);
             }
         }
         Ok(())
+    }
+}
+
+/// What a write names when it records the days it touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Workout sessions (a save, a move, a delete).
+    Sessions,
+    /// Set lines (an edit).
+    Lines,
+    /// Template exercises, whose lines' resolved name a link, unlink, merge or rename rewrites.
+    TemplateExercises,
+}
+
+impl Rows {
+    /// The distinct local dates of `n` ids of this kind (`$1` is the user).
+    fn dates_sql(self, n: usize) -> String {
+        let list = placeholders(2, n);
+        match self {
+            Self::Sessions => format!(
+                "SELECT DISTINCT local_date FROM workout_sessions WHERE user_id = $1 AND id IN ({list})"
+            ),
+            Self::Lines => format!(
+                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
+                 WHERE ws.user_id = $1 AND se.id IN ({list})"
+            ),
+            // `+se.user_id`: seek by template exercise, not through every line of the user.
+            Self::TemplateExercises => format!(
+                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
+                 WHERE +se.user_id = $1 AND se.template_exercise_id IN ({list})"
+            ),
+        }
     }
 }
 

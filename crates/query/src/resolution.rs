@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use aggregation::Rows;
 use db::chunk::{in_list_chunks, placeholders};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
@@ -169,7 +170,7 @@ pub async fn refresh<C: ConnectionTrait>(
     template_exercise_ids: &[i64],
 ) -> Result<(), QueryError> {
     let mut tracker = Tracker::new(db);
-    tracker.template_exercises(conn, user, template_exercise_ids).await?;
+    tracker.rows(conn, user, Rows::TemplateExercises, template_exercise_ids).await?;
     let backend = conn.get_database_backend();
     for chunk in in_list_chunks(template_exercise_ids, 1, db.param_limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user.0))

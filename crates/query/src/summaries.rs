@@ -6,7 +6,7 @@
 //! recomputes the summary rows of every touched day and week. Below phase 2 the tracker notes
 //! nothing and runs no statement, so the original schema's writes are measured as they were.
 
-use aggregation::{AggregationError, Touched};
+use aggregation::{AggregationError, Rows, Touched};
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
@@ -45,41 +45,18 @@ impl<'a> Tracker<'a> {
         }
     }
 
-    /// Notes the days of sessions `ids`, as they are now.
-    pub(crate) async fn sessions<C: ConnectionTrait>(
+    /// Notes the days the rows `ids` of kind `rows` lie on, as they are now: sessions a save or
+    /// a delete touches, set lines an edit changes, template exercises whose lines a resolution
+    /// change renames.
+    pub(crate) async fn rows<C: ConnectionTrait>(
         &mut self,
         conn: &C,
         user: UserId,
+        rows: Rows,
         ids: &[i64],
     ) -> Result<(), QueryError> {
         if self.db.has_summaries() {
-            self.touched.add_sessions(conn, user.0, ids, self.db.param_limit).await?;
-        }
-        Ok(())
-    }
-
-    /// Notes the days of the sessions holding set lines `ids`.
-    pub(crate) async fn lines<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        user: UserId,
-        ids: &[i64],
-    ) -> Result<(), QueryError> {
-        if self.db.has_summaries() {
-            self.touched.add_lines(conn, user.0, ids, self.db.param_limit).await?;
-        }
-        Ok(())
-    }
-
-    /// Notes the days of the set lines of template exercises `ids`.
-    pub(crate) async fn template_exercises<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        user: UserId,
-        ids: &[i64],
-    ) -> Result<(), QueryError> {
-        if self.db.has_summaries() {
-            self.touched.add_template_exercises(conn, user.0, ids, self.db.param_limit).await?;
+            self.touched.add_rows(conn, user.0, rows, ids, self.db.param_limit).await?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! and `volume_load` through `domain::DerivedSet`. Updating sets re-derives those columns (the
 //! original left them stale).
 
+use aggregation::Rows;
 use chrono::{DateTime, Utc};
 use db::insert_statements;
 use domain::{
@@ -306,7 +307,7 @@ async fn replace_lines(
         [now.into(), session_id.into()],
     ))
     .await?;
-    tracker.sessions(txn, user, &[session_id]).await?;
+    tracker.rows(txn, user, Rows::Sessions, &[session_id]).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         txn.get_database_backend(),
         "DELETE FROM session_exercises WHERE session_id = $1",
@@ -399,7 +400,7 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         return Err(QueryError::NotFound { entity: "set", id: *missing });
     }
     let mut tracker = Tracker::new(db);
-    tracker.lines(&txn, user, &ids).await?;
+    tracker.rows(&txn, user, Rows::Lines, &ids).await?;
     for it in updates {
         let sets = owned.get(&it.id).copied();
         let derived = DerivedSet::compute(it.weight, it.unit, it.reps, sets);
@@ -430,7 +431,7 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
 pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
     let txn = db::begin_write(&db.conn).await?;
     let mut tracker = Tracker::new(db);
-    tracker.sessions(&txn, user, &[session_id]).await?;
+    tracker.rows(&txn, user, Rows::Sessions, &[session_id]).await?;
     delete_owned(&txn, user, Owned::Workout, session_id).await?;
     tracker.apply(&txn).await?;
     txn.commit().await?;
@@ -562,7 +563,7 @@ async fn save_workout_in(
     let id = if let Some(id) = input.session_id {
         ensure_owned(&item, user, Owned::Workout, id).await?;
         // The day it leaves, if the save moves it (`replace_lines` notes the day it lands on).
-        tracker.sessions(&item, user, &[id]).await?;
+        tracker.rows(&item, user, Rows::Sessions, &[id]).await?;
         let date = input.workout_date.map(to_millis);
         item.execute_raw(Statement::from_sql_and_values(
                 backend,
