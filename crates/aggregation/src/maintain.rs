@@ -98,9 +98,12 @@ impl Rows {
             Self::Sessions => format!(
                 "SELECT DISTINCT local_date FROM workout_sessions WHERE user_id = $1 AND id IN ({list})"
             ),
+            // `+ws.user_id`: seek each line by id. With the ids bound as parameters SQLite
+            // otherwise walks every session of the user through `(user_id, local_date)`, which
+            // made an edit's maintenance cost 1.7 ms instead of a few hundredths.
             Self::Lines => format!(
                 "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
-                 WHERE ws.user_id = $1 AND se.id IN ({list})"
+                 WHERE +ws.user_id = $1 AND se.id IN ({list})"
             ),
             // `+se.user_id`: seek by template exercise, not through every line of the user.
             Self::TemplateExercises => format!(
