@@ -6,6 +6,9 @@
 //! 2. the phase-1 statement over raw set lines, on the phase-2 database (the rollout fallback);
 //! 3. the phase-2 statement over the summaries, same database.
 //!
+//! Then preference reads (PDR §5) on the phase-2 database: the warm-up percentages parsed from
+//! their JSON text against read from their columns.
+//!
 //! Needs `SWOLE_BENCH_PHASE0` (default `data/bench0.db`) and `SWOLE_BENCH_PHASE2` (default
 //! `data/bench2.db`) seeded from the same arguments; with `SWOLE_BENCH_PG_URL` naming a
 //! PostgreSQL database seeded the same way at phase 2, paths 2 and 3 run there too.
@@ -18,7 +21,7 @@ use chrono::NaiveDate;
 use common::{interleaved, seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
 use query::progress::{Plan, TimeRange, dashboard_by};
-use query::{Db, Flags, UserId};
+use query::{Db, Flags, Path, UserId};
 
 const ROUNDS: usize = 3;
 const CALLS: usize = 1000;
@@ -46,6 +49,7 @@ fn main() {
         ("summaries, phase 2", &phase2, Plan::Summaries),
     ];
     run(&runtime, "SQLite", &sqlite);
+    preferences(&runtime, "SQLite", &phase2);
     if let Ok(url) = std::env::var("SWOLE_BENCH_PG_URL") {
         let pg = open(url, 2);
         let paths = [
@@ -53,7 +57,23 @@ fn main() {
             ("summaries, phase 2", &pg, Plan::Summaries),
         ];
         run(&runtime, "PostgreSQL", &paths);
+        preferences(&runtime, "PostgreSQL", &pg);
     }
+}
+
+/// `preferences` of the heaviest lifter, JSON text against columns, on the same database.
+fn preferences(runtime: &tokio::runtime::Runtime, backend: &str, db: &Db) {
+    let with = |hot_columns| {
+        let flags = Flags { hot_columns, ..db.flags };
+        Db::new(db.conn.clone(), db.phase, db.param_limit, flags).expect("phase 2 has the columns")
+    };
+    let paths = [("JSON text", with(Path::Original)), ("columns", with(Path::Optimized))];
+    let labels: Vec<&str> = paths.iter().map(|p| p.0).collect();
+    interleaved(&format!("{backend} preferences"), &labels, ROUNDS, |i| {
+        timed(runtime, CALLS * 10, async || {
+            black_box(query::preferences::get(&paths[i].1, USER).await.expect("preferences"));
+        })
+    });
 }
 
 fn run(runtime: &tokio::runtime::Runtime, backend: &str, paths: &[(&str, &Db, Plan)]) {

@@ -25,6 +25,7 @@ mod m20251101_000001_create_exercise_resolution_cache;
 mod m20251101_000002_consolidate_indexes;
 mod m20251120_000001_create_workout_client_keys;
 mod m20251201_000001_create_summaries;
+mod m20251201_000002_hot_columns;
 
 /// One rollout phase: the migrations that take a database from the previous phase to this one.
 struct Phase {
@@ -57,7 +58,12 @@ const PHASES: &[Phase] = &[
     },
     Phase {
         number: 2,
-        migrations: || vec![Box::new(m20251201_000001_create_summaries::Migration)],
+        migrations: || {
+            vec![
+                Box::new(m20251201_000001_create_summaries::Migration),
+                Box::new(m20251201_000002_hot_columns::Migration),
+            ]
+        },
     },
 ];
 

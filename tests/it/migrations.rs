@@ -1,7 +1,7 @@
 //! Migrations: reversible, complete, and matching the entities.
 
 use migration::{Migrator, MigratorTrait, TABLE_CREATING_STEPS};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use test_support::{TestDb, backend_tests, index_names, schema_snapshot};
 
 use crate::{seed_into, small_seed};
@@ -114,12 +114,50 @@ backend_tests! {
         assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), phase1_checksum);
     }
 
+    async fn phase_two_derives_whoop_tiers_and_warmup_rows_as_the_domain_does(t: &TestDb) {
+        seed_into(&t.db, &datagen::SeedConfig { phase: 1, ..small_seed(9) }).await;
+        // Put the bands' edges (and a missing score) into the phase-1 rows the back-fill reads.
+        let edges = [None, Some(0.0), Some(33.99), Some(34.0), Some(49.99), Some(50.0), Some(66.99),
+            Some(67.0), Some(69.99), Some(70.0), Some(84.99), Some(85.0), Some(100.0)];
+        for (table, column) in [("whoop_recovery", "recovery_score"), ("whoop_sleep", "sleep_performance_percentage")] {
+            for (offset, score) in edges.iter().enumerate() {
+                let value = score.map_or("NULL".to_owned(), |it| it.to_string());
+                let sql = format!("UPDATE {table} SET {column} = {value} WHERE id = (SELECT MIN(id) + {offset} FROM {table})");
+                assert_eq!(t.db.execute_unprepared(&sql).await.unwrap().rows_affected(), 1, "{sql}");
+            }
+        }
+        migration::migrate_to_phase(&t.db, 2).await.unwrap();
+        let pairs = |sql: &'static str| async move {
+            let rows = t.db.query_all_raw(sea_orm::Statement::from_string(t.db.get_database_backend(), sql)).await.unwrap();
+            rows.iter().map(|it| (it.try_get_by_index::<Option<f64>>(0).unwrap(), it.try_get_by_index::<Option<String>>(1).unwrap())).collect::<Vec<_>>()
+        };
+        let recoveries = pairs("SELECT recovery_score, recovery_score_tier FROM whoop_recovery").await;
+        let sleeps = pairs("SELECT sleep_performance_percentage, sleep_quality_tier FROM whoop_sleep").await;
+        assert!(recoveries.len() > edges.len() && sleeps.len() > edges.len());
+        for (score, tier) in recoveries {
+            assert_eq!(tier.as_deref(), score.map(|it| domain::RecoveryTier::of(it).as_str()), "recovery {score:?}");
+        }
+        for (score, tier) in sleeps {
+            assert_eq!(tier.as_deref(), score.map(|it| domain::SleepQualityTier::of(it).as_str()), "sleep {score:?}");
+        }
+        // The warm-up percentages as rows, in the JSON text's order.
+        for user in entity::user_preference::Entity::find().all(&t.db).await.unwrap() {
+            let rows = entity::user_warmup_percentage::Entity::find()
+                .filter(entity::user_warmup_percentage::Column::UserId.eq(user.user_id))
+                .order_by_asc(entity::user_warmup_percentage::Column::Position)
+                .all(&t.db).await.unwrap();
+            let list = rows.iter().map(|it| it.percent.to_string()).collect::<Vec<_>>().join(",");
+            assert_eq!(format!("[{list}]"), user.warmup_percentages, "user {}", user.user_id);
+        }
+    }
+
     async fn every_entity_reads_every_column(t: &TestDb) {
         seed_into(&t.db, &small_seed(3)).await;
         // Selecting every entity reads every column: a mismatch between an entity and the
         // migrated table fails here.
         assert!(!entity::user::Entity::find().all(&t.db).await.unwrap().is_empty());
         assert!(!entity::user_preference::Entity::find().all(&t.db).await.unwrap().is_empty());
+        assert!(!entity::user_warmup_percentage::Entity::find().all(&t.db).await.unwrap().is_empty());
         assert!(!entity::workout_template::Entity::find().all(&t.db).await.unwrap().is_empty());
         assert!(!entity::template_exercise::Entity::find().all(&t.db).await.unwrap().is_empty());
         assert!(!entity::master_exercise::Entity::find().all(&t.db).await.unwrap().is_empty());

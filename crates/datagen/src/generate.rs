@@ -13,7 +13,7 @@ use domain::{
 };
 use entity::{
     exercise_link, exercise_resolution_cache, master_exercise, session_exercise, template_exercise,
-    user, user_preference, workout_session, workout_template,
+    user, user_preference, user_warmup_percentage, workout_session, workout_template,
 };
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -61,6 +61,8 @@ fn next(counter: &mut i64) -> i64 {
 pub struct UserData {
     pub user: user::Model,
     pub preferences: user_preference::Model,
+    /// `preferences.warmup_percentages` as rows; stored only from schema phase 2 on.
+    pub warmup_percentages: Vec<user_warmup_percentage::Model>,
     pub templates: Vec<workout_template::Model>,
     pub template_exercises: Vec<template_exercise::Model>,
     pub master_exercises: Vec<master_exercise::Model>,
@@ -186,24 +188,26 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
         created_at: joined_at,
         updated_at: joined_at,
     };
+    // Drawn in this order so that a given seed keeps generating the same data.
+    let progression_type = *["linear", "percentage", "adaptive"].choose(&mut rng).expect("exists");
+    let warmup_strategy =
+        *["history", "percentage", "fixed", "none"].choose(&mut rng).expect("exists");
+    let warmup: &[i32] =
+        [&[40, 60, 80][..], &[50, 70, 85], &[40, 55, 70, 85]].choose(&mut rng).expect("exists");
     let preferences = user_preference::Model {
         id: user_id,
         user_id,
         default_weight_unit: unit.as_str().to_owned(),
-        progression_type: (*["linear", "percentage", "adaptive"].choose(&mut rng).expect("exists"))
-            .to_owned(),
+        progression_type: progression_type.to_owned(),
         linear_progression_kg: 2.5,
         percentage_progression: 2.5,
         target_workouts_per_week: f64::from(lifter.sessions_per_week.max(1)),
-        warmup_strategy: (*["history", "percentage", "fixed", "none"]
-            .choose(&mut rng)
-            .expect("exists"))
-        .to_owned(),
+        warmup_strategy: warmup_strategy.to_owned(),
         warmup_sets_count: 3,
-        warmup_percentages: (*["[40,60,80]", "[50,70,85]", "[40,55,70,85]"]
-            .choose(&mut rng)
-            .expect("exists"))
-        .to_owned(),
+        warmup_percentages: format!(
+            "[{}]",
+            warmup.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+        ),
         warmup_reps_strategy: "history".to_owned(),
         warmup_fixed_reps: 5,
         predictive_defaults_enabled: rng.random_bool(0.3),
@@ -484,9 +488,14 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
         WhoopData::default()
     };
 
+    let warmup_percentages = (0..)
+        .zip(warmup)
+        .map(|(position, &percent)| user_warmup_percentage::Model { user_id, position, percent })
+        .collect();
     UserData {
         user,
         preferences,
+        warmup_percentages,
         templates,
         template_exercises,
         master_exercises,

@@ -23,13 +23,14 @@ const PAGE: u64 = 20_000;
 
 /// Tables of later phases that hold data: the resolution cache, the client keys of saved
 /// workouts (so "nothing was written" also covers a claimed key) and the summaries (phase 2).
-const LATER_TABLES: [&str; 6] = [
+const LATER_TABLES: [&str; 7] = [
     "exercise_resolution_cache",
     "workout_client_keys",
     "exercise_daily_summary",
     "user_daily_summary",
     "exercise_weekly_summary",
     "exercise_trends",
+    "user_warmup_percentages",
 ];
 
 /// Row counts per table, in foreign-key order (`crate::TABLES`, then the later phases' tables
@@ -99,6 +100,9 @@ pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> 
     if table_exists(db, "exercise_daily_summary").await? {
         hash_summaries(db, &mut hasher).await?;
     }
+    if table_exists(db, "user_warmup_percentages").await? {
+        hash_hot_columns(db, &mut hasher).await?;
+    }
     let digest = hasher.finalize();
     let mut res = String::from("sha256:");
     for byte in digest {
@@ -127,6 +131,34 @@ async fn hash_client_keys(db: &DatabaseConnection, hasher: &mut Sha256) -> Resul
     for (user, key, session, at) in keys {
         hasher.update(format!("{user}|{key:?}|{session}|{}\n", at.to_rfc3339()).as_bytes());
     }
+    Ok(())
+}
+
+/// Feeds the phase-2 columns of hot JSON fields into `hasher`: the warm-up percentage rows and the
+/// WHOOP tiers (by row id, NULL as `-`).
+async fn hash_hot_columns(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+    let all = |sql: &str| {
+        db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+    };
+    let mut text = String::from("user_warmup_percentages\n");
+    let sql =
+        "SELECT user_id, position, percent FROM user_warmup_percentages ORDER BY user_id, position";
+    for row in all(sql).await? {
+        let (user, position, percent): (i64, i32, i32) =
+            (row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        let _ = writeln!(text, "{user}|{position}|{percent}");
+    }
+    for (table, column) in
+        [("whoop_recovery", "recovery_score_tier"), ("whoop_sleep", "sleep_quality_tier")]
+    {
+        let _ = writeln!(text, "{table}.{column}");
+        for row in all(&format!("SELECT id, {column} FROM {table} ORDER BY id")).await? {
+            let (id, tier): (i64, Option<String>) =
+                (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+            let _ = writeln!(text, "{id}|{}", tier.as_deref().unwrap_or("-"));
+        }
+    }
+    hasher.update(text.as_bytes());
     Ok(())
 }
 

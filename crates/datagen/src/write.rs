@@ -133,6 +133,7 @@ fn user_statements(
     res.extend(insert_statements(backend, actives(&data.sessions), limit)?);
     res.extend(insert_statements(backend, actives(&data.set_lines), limit)?);
     if phase >= 2 {
+        res.extend(insert_statements(backend, actives(&data.warmup_percentages), limit)?);
         let summaries = summaries(data);
         res.extend(insert_statements(backend, exercise_day_rows(&summaries.exercise_days), limit)?);
         res.extend(insert_statements(backend, user_day_rows(&summaries.user_days), limit)?);
@@ -147,7 +148,33 @@ fn user_statements(
     res.extend(insert_statements(backend, actives(&data.whoop.sleeps), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.recoveries), limit)?);
     res.extend(insert_statements(backend, actives(&data.whoop.workouts), limit)?);
+    if phase >= 2 {
+        res.extend(whoop_tiers(backend, data.user.id));
+    }
     Ok(res)
+}
+
+/// Sets the user's WHOOP tier columns (phase 2) from their scores, as every writer of a score must.
+fn whoop_tiers(backend: DbBackend, user: i64) -> [Statement; 2] {
+    let update = |table: &str, column: &str, tier: String| {
+        Statement::from_sql_and_values(
+            backend,
+            format!("UPDATE {table} SET {column} = {tier} WHERE user_id = $1"),
+            [user.into()],
+        )
+    };
+    [
+        update(
+            "whoop_recovery",
+            "recovery_score_tier",
+            domain::recovery_tier_sql("recovery_score"),
+        ),
+        update(
+            "whoop_sleep",
+            "sleep_quality_tier",
+            domain::sleep_quality_tier_sql("sleep_performance_percentage"),
+        ),
+    ]
 }
 
 /// The user's summary rows (phase 2), computed from the generated set lines as the `aggregation`

@@ -1,5 +1,6 @@
 //! The workout domain's rules, in one place: weight units, the e1RM formula, volume load, set types,
-//! exercise-name normalisation, users' local calendar dates and ISO weeks, and input validation.
+//! exercise-name normalisation, users' local calendar dates and ISO weeks, input validation, and the
+//! WHOOP score tiers.
 //!
 //! Every other crate computes these through this crate, so there is exactly one 1RM formula and one
 //! unit conversion (the original had three formulas and summed kilograms with pounds).
@@ -11,6 +12,7 @@ mod similarity;
 mod streaks;
 mod units;
 mod validate;
+mod whoop;
 
 pub use calendar::{TimeZoneError, UserTimeZone, iso_week_start, local_date};
 pub use set::{DerivedSet, SetType, UnknownSetType, e1rm_kg, normalize_exercise_name, volume_load};
@@ -20,6 +22,7 @@ pub use units::{KG_PER_LB, UnknownUnit, WeightUnit};
 pub use validate::{
     Limits, ValidationError, Violation, check_name, check_range, check_workout_date,
 };
+pub use whoop::{RecoveryTier, SleepQualityTier, recovery_tier_sql, sleep_quality_tier_sql};
 
 #[cfg(test)]
 mod tests;

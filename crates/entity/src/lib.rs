@@ -14,6 +14,7 @@ pub mod template_exercise;
 pub mod user;
 pub mod user_daily_summary;
 pub mod user_preference;
+pub mod user_warmup_percentage;
 pub mod webhook_event;
 pub mod whoop_cycle;
 pub mod whoop_recovery;

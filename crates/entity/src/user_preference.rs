@@ -1,4 +1,5 @@
-//! `user_preferences`: One row of settings per user. `warmup_percentages` is JSON text in phase 0.
+//! `user_preferences`: One row of settings per user. `warmup_percentages` is JSON text; from phase 2
+//! on it is also the rows of `user_warmup_percentages`, written with it.
 
 use sea_orm::entity::prelude::*;
 

@@ -1,4 +1,8 @@
 //! `whoop_recovery`: A WHOOP v2 recovery, keyed by the id of its sleep. `raw_data` is the full payload as JSON text.
+//!
+//! Phase 2 adds `recovery_score_tier`, derived from `recovery_score` (`domain::RecoveryTier`) and
+//! written with it. It is not a field here: this model is the phase-0 row, which loads at every
+//! phase.
 
 use sea_orm::entity::prelude::*;
 

@@ -1,4 +1,8 @@
 //! `whoop_sleep`: A WHOOP v2 sleep. `raw_data` is the full payload as JSON text.
+//!
+//! Phase 2 adds `sleep_quality_tier`, derived from `sleep_performance_percentage`
+//! (`domain::SleepQualityTier`) and written with it. It is not a field here: this model is the
+//! phase-0 row, which loads at every phase.
 
 use sea_orm::entity::prelude::*;
 

@@ -30,6 +30,7 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             "exercise_daily_summary",
             "exercise_weekly_summary",
             "exercise_trends",
+            "user_warmup_percentages",
         ]
         .into_iter()
         .find(|table| sql.contains(table));
@@ -59,7 +60,12 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             vec![user.into(), day(1), day(10), day(25)],
         ),
         entry("progress.user_today", progress::USER_TIMEZONE.to_owned(), vec![user.into()]),
-        entry("preferences.get", crate::preferences::SELECT.to_owned(), vec![user.into()]),
+        entry("preferences.get (json)", crate::preferences::SELECT.to_owned(), vec![user.into()]),
+        entry(
+            "preferences.get (columns)",
+            crate::preferences::SELECT_COLUMNS.to_owned(),
+            vec![user.into()],
+        ),
         entry(
             "resolution.name_map (original)",
             resolution::resolve_joined_sql(4),

@@ -1,4 +1,4 @@
-//! Which path each phase-1 item takes. One value, chosen at start-up; later issues store it in the
+//! Which path each switchable item takes. One value, chosen at start-up; later issues store it in the
 //! database for phased rollout.
 
 /// The original system's query pattern, or the design's.
@@ -19,6 +19,8 @@ pub struct Flags {
     pub dashboard: Path,
     /// Progress reads (phase 2): aggregate raw set lines, or read the summary tables.
     pub summaries: Path,
+    /// Preference reads (phase 2): parse the warm-up percentages' JSON text, or read their columns.
+    pub hot_columns: Path,
 }
 
 impl Flags {
@@ -26,17 +28,24 @@ impl Flags {
         resolution_cache: Path::Original,
         dashboard: Path::Original,
         summaries: Path::Original,
+        hot_columns: Path::Original,
     };
     /// Every item optimized: needs the latest schema phase.
     pub const OPTIMIZED: Self = Self {
         resolution_cache: Path::Optimized,
         dashboard: Path::Optimized,
         summaries: Path::Optimized,
+        hot_columns: Path::Optimized,
     };
 
     /// Every item optimized that schema `phase` has the tables for.
     pub fn for_phase(phase: u32) -> Self {
         let from = |first: u32| if phase >= first { Path::Optimized } else { Path::Original };
-        Self { resolution_cache: from(1), dashboard: from(1), summaries: from(2) }
+        Self {
+            resolution_cache: from(1),
+            dashboard: from(1),
+            summaries: from(2),
+            hot_columns: from(2),
+        }
     }
 }

@@ -60,6 +60,9 @@ impl Db {
         if phase < 2 && flags.summaries == Path::Optimized {
             return Err(QueryError::Unavailable("the summary tables need schema phase 2"));
         }
+        if phase < 2 && flags.hot_columns == Path::Optimized {
+            return Err(QueryError::Unavailable("the hot-field columns need schema phase 2"));
+        }
         Ok(Self { conn, phase, param_limit, flags })
     }
 
@@ -70,6 +73,11 @@ impl Db {
 
     /// Whether the phase-2 summary tables exist and must be maintained by every write.
     pub fn has_summaries(&self) -> bool {
+        self.phase >= 2
+    }
+
+    /// Whether the phase-2 columns for hot JSON fields exist and must be written with their source.
+    pub fn has_hot_columns(&self) -> bool {
         self.phase >= 2
     }
 }

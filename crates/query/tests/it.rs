@@ -17,7 +17,7 @@ use query::progress::{
 };
 use query::resolution::load_resolved_exercise_name_map;
 use query::{Db, Flags, QueryError, UserId};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use test_support::{TestDb, backend_tests};
 
 const END: (i32, u32, u32) = (2025, 11, 25);
@@ -246,6 +246,44 @@ backend_tests! {
                 let got = &a[&te.id];
                 assert_eq!((got.name.clone(), got.master_exercise_id), expected, "template exercise {}", te.id);
             }
+        }
+    }
+
+    async fn preference_reads_from_columns_equal_reads_from_json(t: &TestDb) {
+        use query::preferences::{PreferencesPatch, get, update};
+        let phase = seeded(&t.db, 3, 2).await;
+        let (original, optimized) = services(&t.db, phase);
+        // User 3 never saved preferences.
+        t.db.execute_unprepared("DELETE FROM user_warmup_percentages WHERE user_id = 3").await.unwrap();
+        t.db.execute_unprepared("DELETE FROM user_preferences WHERE user_id = 3").await.unwrap();
+        let both = |user: i64| {
+            let (original, optimized) = (&original, &optimized);
+            async move {
+                let a = get(original, UserId(user)).await.unwrap();
+                assert_eq!(get(optimized, UserId(user)).await.unwrap(), a, "user {user}");
+                a
+            }
+        };
+        for user in 1..=3 {
+            both(user).await;
+        }
+        assert_eq!(both(3).await.warmup_percentages, [40, 60, 80], "the defaults");
+        let now = chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap();
+        // A first save of another field stores the default list too.
+        let sets = PreferencesPatch { warmup_sets_count: Some(4), ..PreferencesPatch::default() };
+        update(&optimized, UserId(3), &sets, now).await.unwrap();
+        assert_eq!(both(3).await.warmup_percentages, [40, 60, 80]);
+        for (user, list) in [(1, vec![30, 50, 70, 90]), (2, vec![]), (3, vec![45])] {
+            let patch = PreferencesPatch { warmup_percentages: Some(list.clone()), ..PreferencesPatch::default() };
+            let written = update(&optimized, UserId(user), &patch, now).await.unwrap();
+            assert_eq!(written.warmup_percentages, list);
+            assert_eq!(both(user).await, written, "user {user}");
+            // Another field's update keeps the list.
+            update(&optimized, UserId(user), &sets, now).await.unwrap();
+            assert_eq!(both(user).await.warmup_percentages, list, "user {user}");
+        }
+        for db in [&original, &optimized] {
+            assert!(matches!(get(db, UserId(999)).await, Err(QueryError::NotFound { .. })));
         }
     }
 
