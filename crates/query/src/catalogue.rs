@@ -57,7 +57,13 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         entry(
             "progress.dashboard (summaries)",
             progress::summaries_sql().to_owned(),
-            vec![user.into(), day(1), day(10), day(25)],
+            progress::summaries_values(
+                crate::UserId(user),
+                progress::Periods::new(
+                    progress::TimeRange::Quarter,
+                    NaiveDate::from_ymd_opt(2025, 11, 25).unwrap_or_default(),
+                ),
+            ),
         ),
         entry("progress.user_today", progress::USER_TIMEZONE.to_owned(), vec![user.into()]),
         entry("preferences.get (json)", crate::preferences::SELECT.to_owned(), vec![user.into()]),

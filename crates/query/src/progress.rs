@@ -9,7 +9,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::{UserTimeZone, local_date};
+use domain::{UserTimeZone, iso_week_start, local_date};
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Statement, Value};
 
 use crate::{Db, Path, QueryError, UserId};
@@ -175,13 +175,30 @@ pub async fn dashboard_by(
     match plan {
         Plan::Original => dashboard_original(&db.conn, user, periods).await,
         Plan::OneStatementUnhinted => {
-            dashboard_one_statement(&db.conn, &DASHBOARD_UNHINTED, user, periods).await
+            dashboard_one_statement(
+                &db.conn,
+                &DASHBOARD_UNHINTED,
+                one_statement_values(user, periods),
+            )
+            .await
         }
         Plan::OneStatement => {
-            dashboard_one_statement(&db.conn, DASHBOARD_ONE_STATEMENT, user, periods).await
+            dashboard_one_statement(
+                &db.conn,
+                DASHBOARD_ONE_STATEMENT,
+                one_statement_values(user, periods),
+            )
+            .await
         }
         Plan::Summaries => {
-            dashboard_one_statement(&db.conn, DASHBOARD_FROM_SUMMARIES, user, periods).await
+            let mut res = dashboard_one_statement(
+                &db.conn,
+                DASHBOARD_FROM_SUMMARIES,
+                summaries_values(user, periods),
+            )
+            .await?;
+            res.current.exercise_count = i64::try_from(res.exercises.len()).unwrap_or(i64::MAX);
+            Ok(res)
         }
     }
 }
@@ -232,7 +249,7 @@ pub(crate) fn one_statement_sql() -> &'static str {
     DASHBOARD_ONE_STATEMENT
 }
 
-/// The phase-2 statement over the summary tables; binds as `one_statement_sql`.
+/// The phase-2 statement over the summary tables; binds `summaries_values`.
 pub(crate) fn summaries_sql() -> &'static str {
     DASHBOARD_FROM_SUMMARIES
 }
@@ -330,6 +347,15 @@ FROM per_session_exercise WHERE is_current = 1 GROUP BY name";
 /// (`'X'`, which cannot be summed from days) and the per-exercise rows from
 /// `exercise_daily_summary`, the workout dates from the days with counted sessions. A period of a
 /// year reads about 250 day rows instead of 9,000 set lines.
+/// The dashboard from the summary tables. Binds the user, the previous period's first date, the
+/// current period's first date and today, then each period's whole ISO weeks (`[first, end)` of
+/// [`whole_weeks`]): `$5`–`$6` the previous period's, `$7`–`$8` the current one's.
+///
+/// Totals sum the user-day rows of both periods (`'T'`), the current period's dates are its
+/// user-day rows (`'D'`). The per-exercise figures read whole weeks from the weekly rows and only
+/// the days at a period's edges from the daily rows: a week row is the sum and maximum of its
+/// seven day rows, so the figures are the same with a seventh of the rows. The current period's
+/// distinct exercises are its `'E'` rows, counted in Rust; the previous period's are the `'X'` row.
 const DASHBOARD_FROM_SUMMARIES: &str = "\
 SELECT 'T' AS kind, CASE WHEN local_date >= $3 THEN 1 ELSE 0 END AS is_current, NULL AS name,
        CAST(NULL AS DATE) AS local_date,
@@ -339,18 +365,55 @@ SELECT 'T' AS kind, CASE WHEN local_date >= $3 THEN 1 ELSE 0 END AS is_current, 
 FROM user_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date <= $4
 GROUP BY CASE WHEN local_date >= $3 THEN 1 ELSE 0 END
 UNION ALL
-SELECT 'X', CASE WHEN local_date >= $3 THEN 1 ELSE 0 END, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       COUNT(DISTINCT resolved_exercise_name), NULL
-FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date <= $4
-GROUP BY CASE WHEN local_date >= $3 THEN 1 ELSE 0 END
+SELECT 'X', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(DISTINCT name), NULL
+FROM (SELECT resolved_exercise_name AS name FROM exercise_weekly_summary
+      WHERE user_id = $1 AND week_start >= $5 AND week_start < $6
+      UNION ALL
+      SELECT resolved_exercise_name FROM exercise_daily_summary
+      WHERE user_id = $1 AND local_date >= $2 AND local_date < $5
+      UNION ALL
+      SELECT resolved_exercise_name FROM exercise_daily_summary
+      WHERE user_id = $1 AND local_date >= $6 AND local_date < $3) previous_names
 UNION ALL
 SELECT 'D', 1, NULL, local_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM user_daily_summary WHERE user_id = $1 AND local_date >= $3 AND local_date <= $4
 UNION ALL
-SELECT 'E', 1, resolved_exercise_name, NULL, CAST(SUM(session_count) AS BIGINT), SUM(volume), NULL, NULL,
+SELECT 'E', 1, name, NULL, CAST(SUM(session_count) AS BIGINT), SUM(volume), NULL, NULL,
        MAX(max_one_rm), NULL, MAX(max_weight)
-FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $3 AND local_date <= $4
-GROUP BY resolved_exercise_name";
+FROM (SELECT resolved_exercise_name AS name, session_count, volume, max_one_rm, max_weight
+      FROM exercise_weekly_summary WHERE user_id = $1 AND week_start >= $7 AND week_start < $8
+      UNION ALL
+      SELECT resolved_exercise_name, session_count, volume, max_one_rm, max_weight
+      FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $3 AND local_date < $7
+      UNION ALL
+      SELECT resolved_exercise_name, session_count, volume, max_one_rm, max_weight
+      FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $8 AND local_date <= $4) current_rows
+GROUP BY name";
+
+/// The whole ISO weeks of the days `from..=to`, as the Mondays `[first, end)`; `(from, from)` when
+/// no whole week fits, so that the edge ranges `[from, first)` and `[end, to]` cover every day.
+pub fn whole_weeks(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let monday = iso_week_start(from);
+    let first = if monday == from { from } else { monday + Duration::days(7) };
+    let end = iso_week_start(to + Duration::days(1));
+    if first < end { (first, end) } else { (from, from) }
+}
+
+/// The values [`DASHBOARD_FROM_SUMMARIES`] binds.
+pub(crate) fn summaries_values(user: UserId, p: Periods) -> Vec<Value> {
+    let previous = whole_weeks(p.previous_start, p.previous_end());
+    let current = whole_weeks(p.current_start, p.today);
+    vec![
+        user.0.into(),
+        p.previous_start.into(),
+        p.current_start.into(),
+        p.today.into(),
+        previous.0.into(),
+        previous.1.into(),
+        current.0.into(),
+        current.1.into(),
+    ]
+}
 
 /// The period a `'T'` or `'X'` row is about.
 fn period_of<'a>(
@@ -364,17 +427,18 @@ fn period_of<'a>(
     })
 }
 
+/// The values the phase-1 statement binds: the user, the previous period's first date, the
+/// current period's first date and today.
+pub(crate) fn one_statement_values(user: UserId, p: Periods) -> Vec<Value> {
+    vec![user.0.into(), p.previous_start.into(), p.current_start.into(), p.today.into()]
+}
+
 async fn dashboard_one_statement<C: ConnectionTrait>(
     conn: &C,
     sql: &str,
-    user: UserId,
-    p: Periods,
+    values: Vec<Value>,
 ) -> Result<Dashboard, QueryError> {
-    let stmt = Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [user.0.into(), p.previous_start.into(), p.current_start.into(), p.today.into()],
-    );
+    let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, values);
     let mut res = Dashboard {
         current: PeriodTotals::default(),
         previous: PeriodTotals::default(),
@@ -413,6 +477,41 @@ async fn dashboard_one_statement<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_weeks_are_the_mondays_whose_seven_days_lie_in_the_range() {
+        // 2025-11-03 and 2025-11-10 are Mondays.
+        let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap();
+        let cases = [
+            // (from, to, first, end)
+            (d(11, 3), d(11, 9), d(11, 3), d(11, 10)), // exactly one week
+            (d(11, 3), d(11, 16), d(11, 3), d(11, 17)), // two weeks
+            (d(11, 4), d(11, 16), d(11, 10), d(11, 17)), // head days, then a week
+            (d(11, 3), d(11, 15), d(11, 3), d(11, 10)), // a week, then tail days
+            (d(11, 4), d(11, 15), d(11, 4), d(11, 4)), // no whole week: all days
+            (d(11, 4), d(11, 8), d(11, 4), d(11, 4)),
+            (d(11, 9), d(11, 9), d(11, 9), d(11, 9)), // one Sunday
+        ];
+        for (from, to, first, end) in cases {
+            assert_eq!(whole_weeks(from, to), (first, end), "{from}..={to}");
+        }
+        // Every day of the range lies in exactly one of [from, first), the weeks, [end, to].
+        for from_offset in 0..14 {
+            for len in 0..40 {
+                let from = d(11, 1) + Duration::days(from_offset);
+                let to = from + Duration::days(len);
+                let (first, end) = whole_weeks(from, to);
+                assert!(first == iso_week_start(first) || first == end, "{from}..={to}");
+                let mut day = from;
+                while day <= to {
+                    let in_week = day >= first && day < end;
+                    let in_edges = (day >= from && day < first) || (day >= end && day <= to);
+                    assert!(in_week != in_edges, "{day} in {from}..={to}: ({first}, {end})");
+                    day += Duration::days(1);
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_unhinted_statement_is_the_hinted_one_without_its_hints() {
