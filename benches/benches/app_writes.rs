@@ -5,8 +5,9 @@
 //! summaries' maintenance adds to it.
 //!
 //! - `saveWorkout`: a typical session of 6 exercises x 5 set lines, saved into one workout over
-//!   and over (each save replaces its 30 lines, resolving names and deriving columns).
-//! - `updateSets`: 5 of that workout's lines edited.
+//!   and over (each save replaces its 30 lines, resolving names and deriving columns); the weights
+//!   alternate between two values from call to call, so every save changes the day's figures.
+//! - `updateSets`: 5 of that workout's lines edited, alternating between two weights likewise.
 //! - a re-link: unlink and link back the user's template exercise with the most lines in the
 //!   last year (each moves all its lines to another resolved name).
 //!
@@ -37,7 +38,7 @@ const CALLS_PER_BLOCK: usize = 300;
 const RELINKS_PER_BLOCK: usize = 30;
 
 /// The session the app would save: the user's first template's lines, 5 sets each (1 warm-up).
-fn session(template_lines: &[(i64, String)]) -> Vec<ExerciseInput> {
+fn session(template_lines: &[(i64, String)], extra_kg: f64) -> Vec<ExerciseInput> {
     template_lines
         .iter()
         .cycle()
@@ -49,7 +50,7 @@ fn session(template_lines: &[(i64, String)]) -> Vec<ExerciseInput> {
             sets: (0..5)
                 .map(|set| SetInput {
                     set_type: if set == 0 { SetType::Warmup } else { SetType::Working },
-                    weight: Some(40.0 + 10.0 * f64::from(set) + 5.0 * idx as f64),
+                    weight: Some(40.0 + 10.0 * f64::from(set) + 5.0 * idx as f64 + extra_kg),
                     unit: if idx % 2 == 0 { WeightUnit::Kg } else { WeightUnit::Lbs },
                     reps: Some(10 - set),
                     sets: None,
@@ -140,11 +141,16 @@ fn main() {
     });
 
     let labels: Vec<&str> = targets.iter().map(|t| t.name).collect();
-    let sessions: Vec<Vec<ExerciseInput>> =
-        targets.iter().map(|t| session(&t.template_lines)).collect();
+    let sessions: Vec<[Vec<ExerciseInput>; 2]> = targets
+        .iter()
+        .map(|t| [session(&t.template_lines, 0.0), session(&t.template_lines, 2.5)])
+        .collect();
     interleaved("saveWorkout (30 set lines)", &labels, ROUNDS, |i| {
-        let (target, exercises) = (&targets[i], &sessions[i]);
+        let (target, versions) = (&targets[i], &sessions[i]);
+        let mut call = 0usize;
         timed(&runtime, CALLS_PER_BLOCK, async || {
+            call += 1;
+            let exercises = &versions[call % 2];
             black_box(
                 workouts::save(&target.db, UserId(USER), target.workout, exercises, now)
                     .await
@@ -153,11 +159,16 @@ fn main() {
         })
     });
     // Saving replaced the lines; editing keeps them: edit 5 of the current ones.
-    let edits: Vec<Vec<SetUpdate>> = targets.iter().map(|t| edits(&runtime, t)).collect();
+    let edits: Vec<[Vec<SetUpdate>; 2]> =
+        targets.iter().map(|t| [edits(&runtime, t, 102.5), edits(&runtime, t, 105.0)]).collect();
     interleaved("updateSets (5 lines)", &labels, ROUNDS, |i| {
-        let (target, edits) = (&targets[i], &edits[i]);
+        let (target, versions) = (&targets[i], &edits[i]);
+        let mut call = 0usize;
         timed(&runtime, CALLS_PER_BLOCK, async || {
-            workouts::update_sets(&target.db, UserId(USER), edits).await.expect("update");
+            call += 1;
+            workouts::update_sets(&target.db, UserId(USER), &versions[call % 2])
+                .await
+                .expect("update");
         })
     });
     // A re-link: the user's linked template exercise with the most set lines in the last year is
@@ -216,7 +227,7 @@ async fn single(db: &Db, sql: &str) -> i64 {
 }
 
 /// Five edits spread over the 30 current lines of the target's workout.
-fn edits(runtime: &tokio::runtime::Runtime, target: &Target) -> Vec<SetUpdate> {
+fn edits(runtime: &tokio::runtime::Runtime, target: &Target, weight: f64) -> Vec<SetUpdate> {
     let lines: Vec<i64> = runtime.block_on(async {
         workouts::sets_for(&target.db, UserId(USER), &[target.workout])
             .await
@@ -231,6 +242,6 @@ fn edits(runtime: &tokio::runtime::Runtime, target: &Target) -> Vec<SetUpdate> {
         .skip(1)
         .step_by(6)
         .take(5)
-        .map(|id| SetUpdate { id: *id, weight: Some(102.5), unit: WeightUnit::Kg, reps: Some(5) })
+        .map(|id| SetUpdate { id: *id, weight: Some(weight), unit: WeightUnit::Kg, reps: Some(5) })
         .collect()
 }

@@ -15,6 +15,7 @@
 
 pub mod maintain;
 pub mod rebuild;
+mod store;
 pub mod summary;
 pub mod trends;
 

@@ -6,7 +6,8 @@
 //! dates and every weekly row of their ISO weeks, for every exercise (so an exercise that left a
 //! date loses its row): a touched date is a handful of lines, a touched week seven daily rows of
 //! each exercise. Nothing is patched, so a failed maintenance fails the write and a summary never
-//! disagrees with its rows.
+//! disagrees with its rows. Of the recomputed rows only those that differ from the stored ones are
+//! written (`store::sync`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +19,7 @@ use entity::{exercise_daily_summary, exercise_trend, exercise_weekly_summary, us
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
 
+use crate::store::sync;
 use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Line, Totals, UserDayKey, daily, weekly};
 use crate::trends::{SLOPE_WEEKS, Trend, trends};
 
@@ -172,28 +174,47 @@ async fn recompute_days<C: ConnectionTrait>(
 ) -> Result<(), AggregationError> {
     let backend = conn.get_database_backend();
     let mut lines = Vec::new();
+    let mut stored_exercise_days = BTreeMap::new();
+    let mut stored_user_days = BTreeMap::new();
     for chunk in in_list_chunks(dates, 1, limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user_id))
             .chain(chunk.iter().map(|d| Value::from(*d)))
             .collect();
         let list = placeholders(2, chunk.len());
-        let sql = format!(
+        let read = |sql: String| {
+            conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+        };
+        for row in read(format!(
             "SELECT {LINE_COLUMNS} FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
              WHERE ws.user_id = $1 AND ws.local_date IN ({list}) ORDER BY se.id"
-        );
-        for row in
-            conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?
+        ))
+        .await?
         {
             lines.push(line_from(user_id, &row)?);
         }
-        for table in ["exercise_daily_summary", "user_daily_summary"] {
-            let sql = format!("DELETE FROM {table} WHERE user_id = $1 AND local_date IN ({list})");
-            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?;
+        for row in read(format!(
+            "SELECT {DAY_COLUMNS} FROM exercise_daily_summary WHERE user_id = $1 AND local_date IN ({list})"
+        ))
+        .await?
+        {
+            let (key, totals) = day_from(user_id, &row)?;
+            stored_exercise_days.insert(key, totals);
+        }
+        for row in read(format!(
+            "SELECT {USER_DAY_COLUMNS} FROM user_daily_summary WHERE user_id = $1 AND local_date IN ({list})"
+        ))
+        .await?
+        {
+            let (key, totals) = day_from(user_id, &row)?;
+            stored_user_days.insert(UserDayKey { user_id, local_date: key.local_date }, totals);
         }
     }
     // Each date lies in one chunk, so every group's lines are in id order, as a rebuild reads
     // them: both sum in the same order and agree to the last bit.
     let (exercise_days, user_days) = daily(&lines);
+    let exercise_days =
+        sync(conn, "exercise_daily_summary", &stored_exercise_days, exercise_days).await?;
+    let user_days = sync(conn, "user_daily_summary", &stored_user_days, user_days).await?;
     write_days(conn, &exercise_days, &user_days, limit).await
 }
 
@@ -268,6 +289,14 @@ pub fn exercise_week_rows(
 pub(crate) const DAY_COLUMNS: &str =
     "local_date, resolved_exercise_name, session_count, sets, reps, volume, max_weight, max_one_rm";
 
+/// The columns of a user-day row in the order `day_from` reads them (with an empty name).
+pub(crate) const USER_DAY_COLUMNS: &str =
+    "local_date, '' AS name, session_count, sets, reps, volume, max_weight, max_one_rm";
+
+/// The columns of a weekly row in the order `day_from` reads them (the Monday as the date).
+pub(crate) const WEEK_COLUMNS: &str =
+    "week_start, resolved_exercise_name, session_count, sets, reps, volume, max_weight, max_one_rm";
+
 pub(crate) fn day_from(user_id: i64, row: &QueryResult) -> Result<(ExerciseDayKey, Totals), DbErr> {
     Ok((
         ExerciseDayKey {
@@ -322,41 +351,37 @@ async fn recompute_weeks<C: ConnectionTrait>(
             }
         }
     }
-    // The weeks' best e1RM per exercise before the change: a trend depends on nothing else.
-    let mut before: BTreeMap<(String, NaiveDate), Option<f64>> = BTreeMap::new();
+    let mut stored: BTreeMap<ExerciseWeekKey, Totals> = BTreeMap::new();
     for chunk in in_list_chunks(weeks, 1, limit) {
-        let list = placeholders(2, chunk.len());
         let values: Vec<Value> = std::iter::once(Value::from(user_id))
             .chain(chunk.iter().map(|d| Value::from(*d)))
             .collect();
         let sql = format!(
-            "SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
-             WHERE user_id = $1 AND week_start IN ({list})"
+            "SELECT {WEEK_COLUMNS} FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({})",
+            placeholders(2, chunk.len())
         );
-        for row in
-            conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?
-        {
-            let key = (row.try_get_by_index::<String>(0)?, row.try_get_by_index(1)?);
-            before.insert(key, row.try_get_by_index(2)?);
+        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let (key, totals) = day_from(user_id, &row)?;
+            stored.insert(
+                ExerciseWeekKey { user_id, name: key.name, week_start: key.local_date },
+                totals,
+            );
         }
-        let sql = format!(
-            "DELETE FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({list})"
-        );
-        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     let fresh = weekly(&days);
-    let after: BTreeMap<(String, NaiveDate), Option<f64>> =
-        fresh.iter().map(|(k, t)| ((k.name.clone(), k.week_start), t.max_one_rm)).collect();
-    // Exercises whose series of weekly e1RMs changed: a week came, went, or its best moved.
+    // Exercises whose series of weekly e1RMs changed: a week came, went, or its best moved. A
+    // trend depends on nothing else.
+    let best = |rows: &BTreeMap<ExerciseWeekKey, Totals>, key: &ExerciseWeekKey| {
+        rows.get(key).map(|it| it.max_one_rm.map(f64::to_bits))
+    };
     let mut changed = BTreeSet::new();
-    for key in before.keys().chain(after.keys()) {
-        if before.get(key).map(|it| it.map(f64::to_bits))
-            != after.get(key).map(|it| it.map(f64::to_bits))
-        {
-            changed.insert(key.0.clone());
+    for key in stored.keys().chain(fresh.keys()) {
+        if best(&stored, key) != best(&fresh, key) {
+            changed.insert(key.name.clone());
         }
     }
-    write_weeks(conn, &fresh, limit).await?;
+    let inserts = sync(conn, "exercise_weekly_summary", &stored, fresh).await?;
+    write_weeks(conn, &inserts, limit).await?;
     Ok(changed)
 }
 
@@ -401,15 +426,26 @@ async fn recompute_trends<C: ConnectionTrait>(
             Some((week, _)) => (*week).max(last),
             None => LAST_DAY,
         };
-        let sql = "DELETE FROM exercise_trends WHERE user_id = $1 AND resolved_exercise_name = $2 \
-                   AND week_start >= $3 AND week_start <= $4";
+        let sql = "SELECT week_start, max_one_rm, previous_max_one_rm, change, slope FROM exercise_trends \
+                   WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start >= $3 AND week_start <= $4";
         let values = [user_id.into(), name.clone().into(), first.into(), until.into()];
-        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-        for (week_start, trend) in
-            all.into_iter().filter(|(week, _)| *week >= first && *week <= until)
-        {
-            rows.insert(ExerciseWeekKey { user_id, name: name.clone(), week_start }, trend);
+        let key = |week_start| ExerciseWeekKey { user_id, name: name.clone(), week_start };
+        let mut stored = BTreeMap::new();
+        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let trend = Trend {
+                max_one_rm: row.try_get_by_index(1)?,
+                previous_max_one_rm: row.try_get_by_index(2)?,
+                change: row.try_get_by_index(3)?,
+                slope: row.try_get_by_index(4)?,
+            };
+            stored.insert(key(row.try_get_by_index(0)?), trend);
         }
+        let fresh = all
+            .into_iter()
+            .filter(|(week, _)| *week >= first && *week <= until)
+            .map(|(week_start, trend)| (key(week_start), trend))
+            .collect();
+        rows.extend(sync(conn, "exercise_trends", &stored, fresh).await?);
     }
     db::insert_chunked(conn, trend_rows(&rows), limit).await?;
     Ok(())

@@ -12,8 +12,8 @@ use db::ParamLimit;
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::maintain::{
-    AggregationError, DAY_COLUMNS, LINE_COLUMNS, day_from, line_from, trend_rows, write_days,
-    write_weeks,
+    AggregationError, DAY_COLUMNS, LINE_COLUMNS, USER_DAY_COLUMNS, WEEK_COLUMNS, day_from,
+    line_from, trend_rows, write_days, write_weeks,
 };
 use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Line, Totals, UserDayKey, daily, weekly};
 use crate::trends::{Trend, trends};
@@ -177,23 +177,16 @@ pub async fn stored_user<C: ConnectionTrait>(
         let (key, totals) = day_from(user_id, &row)?;
         res.exercise_days.insert(key, totals);
     }
-    for row in rows(
-        "SELECT week_start, resolved_exercise_name, session_count, sets, reps, volume, max_weight, max_one_rm \
-         FROM exercise_weekly_summary WHERE user_id = $1"
-            .to_owned(),
-    )
-    .await?
+    for row in
+        rows(format!("SELECT {WEEK_COLUMNS} FROM exercise_weekly_summary WHERE user_id = $1"))
+            .await?
     {
         let (key, totals) = day_from(user_id, &row)?;
         let key = ExerciseWeekKey { user_id, name: key.name, week_start: key.local_date };
         res.exercise_weeks.insert(key, totals);
     }
-    for row in rows(
-        "SELECT local_date, '' AS name, session_count, sets, reps, volume, max_weight, max_one_rm \
-         FROM user_daily_summary WHERE user_id = $1"
-            .to_owned(),
-    )
-    .await?
+    for row in rows(format!("SELECT {USER_DAY_COLUMNS} FROM user_daily_summary WHERE user_id = $1"))
+        .await?
     {
         let (key, totals) = day_from(user_id, &row)?;
         res.user_days.insert(UserDayKey { user_id, local_date: key.local_date }, totals);
