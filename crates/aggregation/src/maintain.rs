@@ -400,25 +400,37 @@ async fn recompute_trends<C: ConnectionTrait>(
     limit: ParamLimit,
 ) -> Result<(), AggregationError> {
     let backend = conn.get_database_backend();
-    let names: Vec<String> = names.iter().cloned().collect();
-    let mut series: BTreeMap<String, Vec<(NaiveDate, Option<f64>)>> = BTreeMap::new();
-    for chunk in in_list_chunks(&names, 1, limit) {
-        let sql = format!(
-            "SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
-             WHERE user_id = $1 AND resolved_exercise_name IN ({}) ORDER BY resolved_exercise_name, week_start",
-            placeholders(2, chunk.len())
-        );
-        let values = std::iter::once(Value::from(user_id))
-            .chain(chunk.iter().map(|name| Value::from(name.clone())));
-        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
-            let name: String = row.try_get_by_index(0)?;
-            let point = (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
-            series.entry(name).or_default().push(point);
+    // Of each exercise's weekly e1RMs only what the rows from `first` on can see: the
+    // `SLOPE_WEEKS - 1` weeks with an e1RM before `first` (the first row's slope window and
+    // previous week), the weeks up to `last`, and as many after it (the rows a change reaches).
+    // So the cost does not grow with the exercise's history.
+    let reach = SLOPE_WEEKS - 1;
+    let sql = format!(
+        "SELECT week_start, max_one_rm FROM (SELECT week_start, max_one_rm FROM exercise_weekly_summary \
+           WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start < $3 AND max_one_rm IS NOT NULL \
+           ORDER BY week_start DESC LIMIT {reach}) before_first \
+         UNION ALL \
+         SELECT week_start, max_one_rm FROM exercise_weekly_summary \
+           WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start >= $3 AND week_start <= $4 \
+         UNION ALL \
+         SELECT week_start, max_one_rm FROM (SELECT week_start, max_one_rm FROM exercise_weekly_summary \
+           WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start > $4 AND max_one_rm IS NOT NULL \
+           ORDER BY week_start LIMIT {reach}) after_last"
+    );
+    let mut series: BTreeMap<&String, Vec<(NaiveDate, Option<f64>)>> = BTreeMap::new();
+    for name in names {
+        let values = [user_id.into(), name.clone().into(), first.into(), last.into()];
+        let stmt = Statement::from_sql_and_values(backend, sql.clone(), values);
+        let mut points = Vec::new();
+        for row in conn.query_all_raw(stmt).await? {
+            points.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
         }
+        points.sort_by_key(|(week, _)| *week);
+        series.insert(name, points);
     }
     let mut rows = BTreeMap::new();
-    for name in &names {
-        let all = trends(series.get(name).map_or(&[][..], Vec::as_slice));
+    for (name, points) in series {
+        let all = trends(&points);
         // Rows after the last one at or before `last` that a change can reach: the next
         // `SLOPE_WEEKS - 1` (their slope window, and the next one's previous week).
         let touched_end = all.iter().rposition(|(week, _)| *week <= last).map_or(0, |it| it + 1);
