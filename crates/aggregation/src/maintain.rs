@@ -35,11 +35,17 @@ pub enum AggregationError {
     Bulk(#[from] db::BulkError),
 }
 
-/// The user days a write touched.
+/// The user days a write touched, and the exercises of days on which lines only changed exercise.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Touched {
     days: BTreeSet<UserDayKey>,
+    /// (day, exercise) pairs whose lines a rename moved between exercises: the day's totals
+    /// stay, only these exercises' rows (and weeks) change.
+    renamed: BTreeSet<ExerciseDayKey>,
 }
+
+/// Above this many renamed exercises a day is recomputed whole (and the `IN` list stays short).
+const MAX_SCOPED_NAMES: usize = 16;
 
 impl Touched {
     pub fn new() -> Self {
@@ -47,11 +53,17 @@ impl Touched {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.days.is_empty()
+        self.days.is_empty() && self.renamed.is_empty()
     }
 
     pub fn add(&mut self, user_id: i64, local_date: NaiveDate) {
         self.days.insert(UserDayKey { user_id, local_date });
+    }
+
+    /// Notes that lines of exercise `name` on `local_date` move to another exercise or arrive
+    /// from one, and nothing else about the day changes.
+    pub fn add_renamed(&mut self, user_id: i64, local_date: NaiveDate, name: String) {
+        self.renamed.insert(ExerciseDayKey { user_id, local_date, name });
     }
 
     /// The days touched, in order.
@@ -59,7 +71,9 @@ impl Touched {
         self.days.iter().copied()
     }
 
-    /// Records the local dates of the rows `ids` of kind `rows` lie on, as they are now.
+    /// Records the local dates of the rows `ids` of kind `rows` lie on, as they are now; for
+    /// template exercises, whose refresh only renames lines, the dates with the lines' current
+    /// exercise (call it before and after the rename).
     pub async fn add_rows<C: ConnectionTrait>(
         &mut self,
         conn: &C,
@@ -74,7 +88,13 @@ impl Touched {
                 .chain(chunk.iter().map(|id| Value::from(*id)));
             let stmt = Statement::from_sql_and_values(backend, rows.dates_sql(chunk.len()), values);
             for row in conn.query_all_raw(stmt).await? {
-                self.add(user_id, row.try_get_by_index::<NaiveDate>(0)?);
+                let date = row.try_get_by_index::<NaiveDate>(0)?;
+                match rows {
+                    Rows::TemplateExercises => {
+                        self.add_renamed(user_id, date, row.try_get_by_index(1)?);
+                    }
+                    Rows::Sessions | Rows::Lines => self.add(user_id, date),
+                }
             }
         }
         Ok(())
@@ -88,7 +108,8 @@ pub enum Rows {
     Sessions,
     /// Set lines (an edit).
     Lines,
-    /// Template exercises, whose lines' resolved name a link, unlink, merge or rename rewrites.
+    /// Template exercises, whose lines' resolved name a link, unlink, merge or rename rewrites
+    /// (noted with the exercise: a rename leaves the day's totals alone).
     TemplateExercises,
 }
 
@@ -109,7 +130,8 @@ impl Rows {
             ),
             // `+se.user_id`: seek by template exercise, not through every line of the user.
             Self::TemplateExercises => format!(
-                "SELECT DISTINCT ws.local_date FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
+                "SELECT DISTINCT ws.local_date, se.resolved_exercise_name FROM session_exercises se \
+                 JOIN workout_sessions ws ON ws.id = se.session_id \
                  WHERE +se.user_id = $1 AND se.template_exercise_id IN ({list})"
             ),
         }
@@ -142,71 +164,131 @@ pub(crate) fn line_from(user_id: i64, row: &QueryResult) -> Result<Line, Aggrega
     })
 }
 
-/// Recomputes every summary row of the touched days and their weeks. Call it in the write's
-/// transaction, after the write and before the commit.
+/// Recomputes every summary row of the touched days and their weeks, and of renamed days only
+/// their exercises' rows. Call it in the write's transaction, after the write and before the
+/// commit.
 pub async fn apply<C: ConnectionTrait>(
     conn: &C,
     touched: &Touched,
     limit: ParamLimit,
 ) -> Result<(), AggregationError> {
-    let mut by_user: BTreeMap<i64, Vec<NaiveDate>> = BTreeMap::new();
-    for day in touched.days() {
-        by_user.entry(day.user_id).or_default().push(day.local_date);
+    /// One user's touched dates, and the exercises renamed on each date.
+    #[derive(Default)]
+    struct Changes {
+        whole: BTreeSet<NaiveDate>,
+        renamed: BTreeMap<NaiveDate, Vec<String>>,
     }
-    for (user_id, dates) in by_user {
-        recompute_days(conn, user_id, &dates, limit).await?;
-        let weeks: Vec<NaiveDate> =
-            dates.iter().map(|d| iso_week_start(*d)).collect::<BTreeSet<_>>().into_iter().collect();
-        let names = recompute_weeks(conn, user_id, &weeks, limit).await?;
-        if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
-            recompute_trends(conn, user_id, &names, *first, *last, limit).await?;
+    let mut by_user: BTreeMap<i64, Changes> = BTreeMap::new();
+    for day in touched.days() {
+        by_user.entry(day.user_id).or_default().whole.insert(day.local_date);
+    }
+    for key in &touched.renamed {
+        let changes = by_user.entry(key.user_id).or_default();
+        changes.renamed.entry(key.local_date).or_default().push(key.name.clone());
+    }
+    for (user_id, Changes { mut whole, renamed }) in by_user {
+        // Renamed days not recomputed whole: only their exercises' rows.
+        let scoped_dates: Vec<NaiveDate> =
+            renamed.keys().filter(|date| !whole.contains(date)).copied().collect();
+        let names: Vec<String> = renamed
+            .iter()
+            .filter(|(date, _)| !whole.contains(date))
+            .flat_map(|(_, names)| names.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let scope = if names.len() > MAX_SCOPED_NAMES {
+            whole.extend(scoped_dates.iter().copied());
+            None
+        } else {
+            Some(names)
+        };
+        let whole: Vec<NaiveDate> = whole.into_iter().collect();
+        let weeks_of = |dates: &[NaiveDate]| -> BTreeSet<NaiveDate> {
+            dates.iter().map(|d| iso_week_start(*d)).collect()
+        };
+        let whole_weeks = weeks_of(&whole);
+        recompute_days(conn, user_id, &whole, None, limit).await?;
+        let mut changed = recompute_weeks(
+            conn,
+            user_id,
+            &whole_weeks.iter().copied().collect::<Vec<_>>(),
+            None,
+            limit,
+        )
+        .await?;
+        let mut all_weeks = whole_weeks.clone();
+        if let Some(names) = scope.filter(|_| !scoped_dates.is_empty()) {
+            recompute_days(conn, user_id, &scoped_dates, Some(&names), limit).await?;
+            let weeks: Vec<NaiveDate> =
+                weeks_of(&scoped_dates).difference(&whole_weeks).copied().collect();
+            changed.extend(recompute_weeks(conn, user_id, &weeks, Some(&names), limit).await?);
+            all_weeks.extend(weeks);
+        }
+        if let (Some(first), Some(last)) = (all_weeks.first(), all_weeks.last()) {
+            recompute_trends(conn, user_id, &changed, *first, *last, limit).await?;
         }
     }
     Ok(())
 }
 
-/// Recomputes the daily rows (per exercise and per user) of `dates` from the set lines.
+/// ` AND resolved_exercise_name IN ($from, …)` for a scope of exercises, or nothing.
+fn names_filter(column: &str, from: usize, names: Option<&[String]>) -> String {
+    names.map_or_else(String::new, |names| {
+        format!(" AND {column} IN ({})", placeholders(from, names.len()))
+    })
+}
+
+/// Recomputes the daily rows of `dates` from the set lines: per exercise and per user, or, with
+/// a scope of exercise `names` (a rename), only those exercises' rows.
 async fn recompute_days<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     dates: &[NaiveDate],
+    names: Option<&[String]>,
     limit: ParamLimit,
 ) -> Result<(), AggregationError> {
     let backend = conn.get_database_backend();
     let mut lines = Vec::new();
     let mut stored_exercise_days = BTreeMap::new();
     let mut stored_user_days = BTreeMap::new();
-    for chunk in in_list_chunks(dates, 1, limit) {
+    let n_names = names.map_or(0, <[String]>::len);
+    for chunk in in_list_chunks(dates, 1 + n_names, limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user_id))
+            .chain(names.unwrap_or_default().iter().map(|name| Value::from(name.clone())))
             .chain(chunk.iter().map(|d| Value::from(*d)))
             .collect();
-        let list = placeholders(2, chunk.len());
+        let list = placeholders(2 + n_names, chunk.len());
+        let line_names = names_filter("se.resolved_exercise_name", 2, names);
+        let day_names = names_filter("resolved_exercise_name", 2, names);
         let read = |sql: String| {
             conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
         };
         for row in read(format!(
             "SELECT {LINE_COLUMNS} FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
-             WHERE ws.user_id = $1 AND ws.local_date IN ({list}) ORDER BY se.id"
+             WHERE ws.user_id = $1{line_names} AND ws.local_date IN ({list}) ORDER BY se.id"
         ))
         .await?
         {
             lines.push(line_from(user_id, &row)?);
         }
         for row in read(format!(
-            "SELECT {DAY_COLUMNS} FROM exercise_daily_summary WHERE user_id = $1 AND local_date IN ({list})"
+            "SELECT {DAY_COLUMNS} FROM exercise_daily_summary WHERE user_id = $1{day_names} AND local_date IN ({list})"
         ))
         .await?
         {
             let (key, totals) = day_from(user_id, &row)?;
             stored_exercise_days.insert(key, totals);
         }
-        for row in read(format!(
-            "SELECT {USER_DAY_COLUMNS} FROM user_daily_summary WHERE user_id = $1 AND local_date IN ({list})"
-        ))
-        .await?
-        {
-            let (key, totals) = day_from(user_id, &row)?;
-            stored_user_days.insert(UserDayKey { user_id, local_date: key.local_date }, totals);
+        if names.is_none() {
+            for row in read(format!(
+                "SELECT {USER_DAY_COLUMNS} FROM user_daily_summary WHERE user_id = $1 AND local_date IN ({list})"
+            ))
+            .await?
+            {
+                let (key, totals) = day_from(user_id, &row)?;
+                stored_user_days.insert(UserDayKey { user_id, local_date: key.local_date }, totals);
+            }
         }
     }
     // Each date lies in one chunk, so every group's lines are in id order, as a rebuild reads
@@ -214,7 +296,13 @@ async fn recompute_days<C: ConnectionTrait>(
     let (exercise_days, user_days) = daily(&lines);
     let exercise_days =
         sync(conn, "exercise_daily_summary", &stored_exercise_days, exercise_days).await?;
-    let user_days = sync(conn, "user_daily_summary", &stored_user_days, user_days).await?;
+    // A scoped read saw only some exercises' lines: its user totals are partial, and a rename
+    // does not change the stored ones.
+    let user_days = if names.is_none() {
+        sync(conn, "user_daily_summary", &stored_user_days, user_days).await?
+    } else {
+        BTreeMap::new()
+    };
     write_days(conn, &exercise_days, &user_days, limit).await
 }
 
@@ -325,9 +413,12 @@ async fn recompute_weeks<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     weeks: &[NaiveDate],
+    names: Option<&[String]>,
     limit: ParamLimit,
 ) -> Result<BTreeSet<String>, AggregationError> {
     let backend = conn.get_database_backend();
+    let n_names = names.map_or(0, <[String]>::len);
+    let name_values = || names.unwrap_or_default().iter().map(|name| Value::from(name.clone()));
     let wanted: BTreeSet<NaiveDate> = weeks.iter().copied().collect();
     let mut days: BTreeMap<ExerciseDayKey, Totals> = BTreeMap::new();
     // Runs of nearby weeks, each read with one range statement.
@@ -340,10 +431,14 @@ async fn recompute_weeks<C: ConnectionTrait>(
     }
     for (first, last) in runs {
         let sql = format!(
-            "SELECT {DAY_COLUMNS} FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date < $3 \
-             ORDER BY local_date, resolved_exercise_name"
+            "SELECT {DAY_COLUMNS} FROM exercise_daily_summary WHERE user_id = $1 AND local_date >= $2 AND local_date < $3{} \
+             ORDER BY local_date, resolved_exercise_name",
+            names_filter("resolved_exercise_name", 4, names)
         );
-        let values = [user_id.into(), first.into(), (last + Duration::weeks(1)).into()];
+        let values: Vec<Value> = [user_id.into(), first.into(), (last + Duration::weeks(1)).into()]
+            .into_iter()
+            .chain(name_values())
+            .collect();
         for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
             let (key, totals) = day_from(user_id, &row)?;
             if wanted.contains(&iso_week_start(key.local_date)) {
@@ -352,13 +447,15 @@ async fn recompute_weeks<C: ConnectionTrait>(
         }
     }
     let mut stored: BTreeMap<ExerciseWeekKey, Totals> = BTreeMap::new();
-    for chunk in in_list_chunks(weeks, 1, limit) {
+    for chunk in in_list_chunks(weeks, 1 + n_names, limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user_id))
+            .chain(name_values())
             .chain(chunk.iter().map(|d| Value::from(*d)))
             .collect();
         let sql = format!(
-            "SELECT {WEEK_COLUMNS} FROM exercise_weekly_summary WHERE user_id = $1 AND week_start IN ({})",
-            placeholders(2, chunk.len())
+            "SELECT {WEEK_COLUMNS} FROM exercise_weekly_summary WHERE user_id = $1{} AND week_start IN ({})",
+            names_filter("resolved_exercise_name", 2, names),
+            placeholders(2 + n_names, chunk.len())
         );
         for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
             let (key, totals) = day_from(user_id, &row)?;

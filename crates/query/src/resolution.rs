@@ -183,5 +183,7 @@ pub async fn refresh<C: ConnectionTrait>(
         let sql = refresh_lines_sql(chunk.len());
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
+    // The lines' exercises before the rename (above) and after it: the rows both change.
+    tracker.rows(conn, user, Rows::TemplateExercises, template_exercise_ids).await?;
     tracker.apply(conn).await
 }
