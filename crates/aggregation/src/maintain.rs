@@ -295,11 +295,11 @@ async fn recompute_days<C: ConnectionTrait>(
     // them: both sum in the same order and agree to the last bit.
     let (exercise_days, user_days) = daily(&lines);
     let exercise_days =
-        sync(conn, "exercise_daily_summary", &stored_exercise_days, exercise_days).await?;
+        sync(conn, "exercise_daily_summary", &stored_exercise_days, exercise_days, limit).await?;
     // A scoped read saw only some exercises' lines: its user totals are partial, and a rename
     // does not change the stored ones.
     let user_days = if names.is_none() {
-        sync(conn, "user_daily_summary", &stored_user_days, user_days).await?
+        sync(conn, "user_daily_summary", &stored_user_days, user_days, limit).await?
     } else {
         BTreeMap::new()
     };
@@ -477,7 +477,7 @@ async fn recompute_weeks<C: ConnectionTrait>(
             changed.insert(key.name.clone());
         }
     }
-    let inserts = sync(conn, "exercise_weekly_summary", &stored, fresh).await?;
+    let inserts = sync(conn, "exercise_weekly_summary", &stored, fresh, limit).await?;
     write_weeks(conn, &inserts, limit).await?;
     Ok(changed)
 }
@@ -497,66 +497,89 @@ async fn recompute_trends<C: ConnectionTrait>(
     limit: ParamLimit,
 ) -> Result<(), AggregationError> {
     let backend = conn.get_database_backend();
+    let names: Vec<String> = names.iter().cloned().collect();
     // Of each exercise's weekly e1RMs only what the rows from `first` on can see: the
     // `SLOPE_WEEKS - 1` weeks with an e1RM before `first` (the first row's slope window and
     // previous week), the weeks up to `last`, and as many after it (the rows a change reaches).
-    // So the cost does not grow with the exercise's history.
+    // So the cost does not grow with the exercise's history. One statement reads a batch of
+    // exercises: `$1` the user, `$2`/`$3` first/last, then one parameter per exercise.
     let reach = SLOPE_WEEKS - 1;
-    let sql = format!(
-        "SELECT week_start, max_one_rm FROM (SELECT week_start, max_one_rm FROM exercise_weekly_summary \
-           WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start < $3 AND max_one_rm IS NOT NULL \
-           ORDER BY week_start DESC LIMIT {reach}) before_first \
-         UNION ALL \
-         SELECT week_start, max_one_rm FROM exercise_weekly_summary \
-           WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start >= $3 AND week_start <= $4 \
-         UNION ALL \
-         SELECT week_start, max_one_rm FROM (SELECT week_start, max_one_rm FROM exercise_weekly_summary \
-           WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start > $4 AND max_one_rm IS NOT NULL \
-           ORDER BY week_start LIMIT {reach}) after_last"
-    );
-    let mut series: BTreeMap<&String, Vec<(NaiveDate, Option<f64>)>> = BTreeMap::new();
-    for name in names {
-        let values = [user_id.into(), name.clone().into(), first.into(), last.into()];
-        let stmt = Statement::from_sql_and_values(backend, sql.clone(), values);
-        let mut points = Vec::new();
-        for row in conn.query_all_raw(stmt).await? {
-            points.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+    let block = |at: usize| {
+        let name = format!("resolved_exercise_name = ${at}");
+        format!(
+            "SELECT * FROM (SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
+               WHERE user_id = $1 AND {name} AND week_start < $2 AND max_one_rm IS NOT NULL \
+               ORDER BY week_start DESC LIMIT {reach}) b{at} \
+             UNION ALL \
+             SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
+               WHERE user_id = $1 AND {name} AND week_start >= $2 AND week_start <= $3 \
+             UNION ALL \
+             SELECT * FROM (SELECT resolved_exercise_name, week_start, max_one_rm FROM exercise_weekly_summary \
+               WHERE user_id = $1 AND {name} AND week_start > $3 AND max_one_rm IS NOT NULL \
+               ORDER BY week_start LIMIT {reach}) a{at}"
+        )
+    };
+    let mut series: BTreeMap<String, Vec<(NaiveDate, Option<f64>)>> = BTreeMap::new();
+    for chunk in names.chunks(limit.get().saturating_sub(3).clamp(1, MAX_SCOPED_NAMES)) {
+        let sql =
+            (0..chunk.len()).map(|idx| block(4 + idx)).collect::<Vec<_>>().join(" UNION ALL ");
+        let values = [Value::from(user_id), first.into(), last.into()]
+            .into_iter()
+            .chain(chunk.iter().map(|name| Value::from(name.clone())));
+        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let point = (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+            series.entry(row.try_get_by_index(0)?).or_default().push(point);
         }
-        points.sort_by_key(|(week, _)| *week);
-        series.insert(name, points);
     }
-    let mut rows = BTreeMap::new();
-    for (name, points) in series {
+    // The trend rows each exercise's change can reach: from `first` to the `SLOPE_WEEKS - 1`th
+    // week with an e1RM after the last one up to `last` (or on, when there are fewer).
+    let mut fresh = BTreeMap::new();
+    let mut until: BTreeMap<&String, NaiveDate> = BTreeMap::new();
+    for name in &names {
+        let mut points = series.remove(name).unwrap_or_default();
+        points.sort_by_key(|(week, _)| *week);
         let all = trends(&points);
-        // Rows after the last one at or before `last` that a change can reach: the next
-        // `SLOPE_WEEKS - 1` (their slope window, and the next one's previous week).
         let touched_end = all.iter().rposition(|(week, _)| *week <= last).map_or(0, |it| it + 1);
-        let until = match all.get(touched_end + SLOPE_WEEKS - 2) {
+        let end = match all.get(touched_end + SLOPE_WEEKS - 2) {
             Some((week, _)) => (*week).max(last),
             None => LAST_DAY,
         };
-        let sql = "SELECT week_start, max_one_rm, previous_max_one_rm, change, slope FROM exercise_trends \
-                   WHERE user_id = $1 AND resolved_exercise_name = $2 AND week_start >= $3 AND week_start <= $4";
-        let values = [user_id.into(), name.clone().into(), first.into(), until.into()];
-        let key = |week_start| ExerciseWeekKey { user_id, name: name.clone(), week_start };
-        let mut stored = BTreeMap::new();
-        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
-            let trend = Trend {
-                max_one_rm: row.try_get_by_index(1)?,
-                previous_max_one_rm: row.try_get_by_index(2)?,
-                change: row.try_get_by_index(3)?,
-                slope: row.try_get_by_index(4)?,
-            };
-            stored.insert(key(row.try_get_by_index(0)?), trend);
+        until.insert(name, end);
+        for (week_start, trend) in
+            all.into_iter().filter(|(week, _)| *week >= first && *week <= end)
+        {
+            fresh.insert(ExerciseWeekKey { user_id, name: name.clone(), week_start }, trend);
         }
-        let fresh = all
-            .into_iter()
-            .filter(|(week, _)| *week >= first && *week <= until)
-            .map(|(week_start, trend)| (key(week_start), trend))
-            .collect();
-        rows.extend(sync(conn, "exercise_trends", &stored, fresh).await?);
     }
-    db::insert_chunked(conn, trend_rows(&rows), limit).await?;
+    let mut stored = BTreeMap::new();
+    for chunk in in_list_chunks(&names, 2, limit) {
+        let sql = format!(
+            "SELECT resolved_exercise_name, week_start, max_one_rm, previous_max_one_rm, change, slope \
+             FROM exercise_trends WHERE user_id = $1 AND week_start >= $2 AND resolved_exercise_name IN ({})",
+            placeholders(3, chunk.len())
+        );
+        let values = [Value::from(user_id), first.into()]
+            .into_iter()
+            .chain(chunk.iter().map(|name| Value::from(name.clone())));
+        for row in conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let key = ExerciseWeekKey {
+                user_id,
+                name: row.try_get_by_index(0)?,
+                week_start: row.try_get_by_index(1)?,
+            };
+            if until.get(&key.name).is_some_and(|end| key.week_start <= *end) {
+                let trend = Trend {
+                    max_one_rm: row.try_get_by_index(2)?,
+                    previous_max_one_rm: row.try_get_by_index(3)?,
+                    change: row.try_get_by_index(4)?,
+                    slope: row.try_get_by_index(5)?,
+                };
+                stored.insert(key, trend);
+            }
+        }
+    }
+    let inserts = sync(conn, "exercise_trends", &stored, fresh, limit).await?;
+    db::insert_chunked(conn, trend_rows(&inserts), limit).await?;
     Ok(())
 }
 

@@ -5,10 +5,13 @@
 //! lines. Deleting and re-inserting them all would rewrite their table and index pages on every
 //! save (and bring the write-ahead log's checkpoints closer); instead a recomputed row is compared
 //! with the stored one, bit for bit, and only a key that went is deleted, a row whose values moved
-//! is updated in place (its key, and so every index, untouched), and a new key is inserted.
+//! is updated in place (its key, and so every index, untouched), and a new key is inserted, each
+//! kind in one statement per parameter-limited batch.
 
 use std::collections::BTreeMap;
 
+use db::ParamLimit;
+use db::chunk::placeholders;
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 
 use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Totals, UserDayKey};
@@ -75,55 +78,75 @@ impl Row for Trend {
     }
 }
 
-/// `k1 = $from AND k2 = $from+1 …`
-fn key_filter<K: Key>(from: usize) -> String {
-    K::COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(idx, column)| format!("{column} = ${}", from + idx))
+/// `($from, $from+1, …), (…)`: `rows` tuples of `width` placeholders.
+fn tuples(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(1 + row * width, width)))
         .collect::<Vec<_>>()
-        .join(" AND ")
+        .join(", ")
 }
 
 /// Makes `table` hold `fresh` where it held `stored` (the stored rows of the same keys in scope:
 /// every row of the touched days, weeks or trend windows). Deletes the keys that are gone and
-/// updates the rows whose values changed, one statement each; returns the rows to insert.
-/// Values compare exactly: a recomputation sums in the same order as the one that stored them.
+/// updates the rows whose values changed, each in as few statements as the parameter limit
+/// allows (a round trip costs more than a row here); returns the rows to insert. Values compare
+/// exactly: a recomputation sums in the same order as the one that stored them.
 pub(crate) async fn sync<C: ConnectionTrait, K: Key, V: Row>(
     conn: &C,
     table: &str,
     stored: &BTreeMap<K, V>,
     mut fresh: BTreeMap<K, V>,
+    limit: ParamLimit,
 ) -> Result<BTreeMap<K, V>, DbErr> {
     let backend = conn.get_database_backend();
+    let mut gone = Vec::new();
+    let mut changed = Vec::new();
     for (key, old) in stored {
-        let statement = match fresh.remove(key) {
-            None => Statement::from_sql_and_values(
-                backend,
-                format!("DELETE FROM {table} WHERE {}", key_filter::<K>(1)),
-                key.values(),
-            ),
-            Some(new) if new == *old => continue,
-            Some(new) => {
-                let set = V::COLUMNS
-                    .iter()
-                    .enumerate()
-                    .map(|(idx, column)| format!("{column} = ${}", idx + 1))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let mut values = new.values();
-                values.extend(key.values());
-                Statement::from_sql_and_values(
-                    backend,
-                    format!(
-                        "UPDATE {table} SET {set} WHERE {}",
-                        key_filter::<K>(V::COLUMNS.len() + 1)
-                    ),
-                    values,
-                )
-            }
-        };
-        conn.execute_raw(statement).await?;
+        match fresh.remove(key) {
+            None => gone.push(key),
+            Some(new) if new == *old => {}
+            Some(new) => changed.push((key, new)),
+        }
+    }
+    // `(k1, k2, …) IN (VALUES (…), …)`: row values, on both backends.
+    let keys = K::COLUMNS.join(", ");
+    for chunk in gone.chunks(rows_per_statement(K::COLUMNS.len(), limit)) {
+        let sql = format!(
+            "DELETE FROM {table} WHERE ({keys}) IN (VALUES {})",
+            tuples(chunk.len(), K::COLUMNS.len())
+        );
+        let values: Vec<Value> = chunk.iter().flat_map(|key| key.values()).collect();
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    // `UPDATE … FROM (VALUES …)`: the VALUES columns are `column1, column2, …` on both backends.
+    let width = K::COLUMNS.len() + V::COLUMNS.len();
+    let set = V::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(idx, column)| format!("{column} = v.column{}", K::COLUMNS.len() + idx + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let matches = K::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(idx, column)| format!("{table}.{column} = v.column{}", idx + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    for chunk in changed.chunks(rows_per_statement(width, limit)) {
+        let sql = format!(
+            "UPDATE {table} SET {set} FROM (VALUES {}) AS v WHERE {matches}",
+            tuples(chunk.len(), width)
+        );
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(key, row)| key.values().into_iter().chain(row.values()))
+            .collect();
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     Ok(fresh)
+}
+
+/// How many rows of `width` parameters one statement may bind.
+fn rows_per_statement(width: usize, limit: ParamLimit) -> usize {
+    (limit.get() / width).max(1)
 }
