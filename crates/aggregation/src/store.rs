@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use db::ParamLimit;
 use db::chunk::placeholders;
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
 use crate::summary::{ExerciseDayKey, ExerciseWeekKey, Totals, UserDayKey};
 use crate::trends::Trend;
@@ -108,13 +108,29 @@ pub(crate) async fn sync<C: ConnectionTrait, K: Key, V: Row>(
             Some(new) => changed.push((key, new)),
         }
     }
-    // `(k1, k2, …) IN (VALUES (…), …)`: row values, on both backends.
-    let keys = K::COLUMNS.join(", ");
+    // Driven by the VALUES list, so each key is sought by the primary key: PostgreSQL's
+    // `DELETE … USING`; SQLite has no join in DELETE (and scans the user's rows for a row-value
+    // `IN` or an `OR` of keys), so it deletes the rowids the join finds.
+    let joined = |alias: &str| {
+        K::COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(idx, column)| format!("{alias}.{column} = v.column{}", idx + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
     for chunk in gone.chunks(rows_per_statement(K::COLUMNS.len(), limit)) {
-        let sql = format!(
-            "DELETE FROM {table} WHERE ({keys}) IN (VALUES {})",
-            tuples(chunk.len(), K::COLUMNS.len())
-        );
+        let list = tuples(chunk.len(), K::COLUMNS.len());
+        let sql = match backend {
+            DbBackend::Postgres => {
+                format!("DELETE FROM {table} USING (VALUES {list}) AS v WHERE {}", joined(table))
+            }
+            _ => format!(
+                "DELETE FROM {table} WHERE rowid IN (SELECT t.rowid FROM (VALUES {list}) AS v \
+                 JOIN {table} t ON {})",
+                joined("t")
+            ),
+        };
         let values: Vec<Value> = chunk.iter().flat_map(|key| key.values()).collect();
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
