@@ -14,10 +14,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("entity", &[]),
     ("db", &[]),
     ("migration", &[]),
+    ("cache", &[]),
     ("aggregation", &["domain", "entity", "db"]),
     ("datagen", &["domain", "entity", "db", "migration", "aggregation"]),
     ("test-support", &["db", "migration"]),
-    ("bench", &["domain", "entity", "db", "datagen", "migration", "query", "gateway"]),
+    ("bench", &["domain", "entity", "db", "datagen", "migration", "query", "gateway", "cache"]),
     ("query", &["domain", "entity", "db", "aggregation"]),
     ("dbtool", &["db", "query", "aggregation"]),
     ("gateway", &["query", "db", "migration", "domain"]),
@@ -34,6 +35,7 @@ const BANNED: &[(&str, &[&str])] = &[
     ("db", &["async-graphql", "axum", "clap"]),
     ("query", &["async-graphql", "axum", "clap", "tokio"]),
     ("aggregation", &["async-graphql", "axum", "clap", "tokio"]),
+    ("cache", &["sea-orm", "sqlx", "async-graphql", "axum", "tokio"]),
     ("xtask", &["sea-orm", "tokio", "domain", "entity", "db", "datagen"]),
 ];
 
