@@ -197,32 +197,33 @@ pub async fn apply<C: ConnectionTrait>(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let scope = if names.len() > MAX_SCOPED_NAMES {
+        let scope = if names.len() > MAX_SCOPED_NAMES || scoped_dates.is_empty() {
             whole.extend(scoped_dates.iter().copied());
             None
         } else {
             Some(names)
         };
         let whole: Vec<NaiveDate> = whole.into_iter().collect();
-        let weeks_of = |dates: &[NaiveDate]| -> BTreeSet<NaiveDate> {
-            dates.iter().map(|d| iso_week_start(*d)).collect()
-        };
-        let whole_weeks = weeks_of(&whole);
+        // Every touched day first: a week is summed from its days, so a week holding a whole day
+        // and a renamed one must read both fresh.
         recompute_days(conn, user_id, &whole, None, limit).await?;
-        let mut changed = recompute_weeks(
-            conn,
-            user_id,
-            &whole_weeks.iter().copied().collect::<Vec<_>>(),
-            None,
-            limit,
-        )
-        .await?;
+        if let Some(names) = &scope {
+            recompute_days(conn, user_id, &scoped_dates, Some(names), limit).await?;
+        }
+        let whole_weeks: BTreeSet<NaiveDate> = whole.iter().map(|d| iso_week_start(*d)).collect();
+        let weeks: Vec<NaiveDate> = whole_weeks.iter().copied().collect();
+        let mut changed = recompute_weeks(conn, user_id, &weeks, None, limit).await?;
         let mut all_weeks = whole_weeks.clone();
-        if let Some(names) = scope.filter(|_| !scoped_dates.is_empty()) {
-            recompute_days(conn, user_id, &scoped_dates, Some(&names), limit).await?;
-            let weeks: Vec<NaiveDate> =
-                weeks_of(&scoped_dates).difference(&whole_weeks).copied().collect();
-            changed.extend(recompute_weeks(conn, user_id, &weeks, Some(&names), limit).await?);
+        if let Some(names) = &scope {
+            // Weeks recomputed whole above already hold these exercises' rows.
+            let weeks: Vec<NaiveDate> = scoped_dates
+                .iter()
+                .map(|d| iso_week_start(*d))
+                .filter(|week| !whole_weeks.contains(week))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            changed.extend(recompute_weeks(conn, user_id, &weeks, Some(names), limit).await?);
             all_weeks.extend(weeks);
         }
         if let (Some(first), Some(last)) = (all_weeks.first(), all_weeks.last()) {

@@ -415,3 +415,66 @@ backend_tests! {
         }
     }
 }
+
+backend_tests! {
+    async fn a_week_with_an_edited_day_and_a_renamed_day_is_summed_from_both_fresh(t: &TestDb) {
+        // One maintenance pass noting a whole day and a renamed day of the same ISO week must
+        // recompute the week after both days (the services note them in separate passes today;
+        // `aggregation::apply` must not depend on that).
+        seeded(&t.db, 2, 8).await;
+        let user = 1;
+        let sessions = entity::workout_session::Entity::find()
+            .filter(entity::workout_session::Column::UserId.eq(user))
+            .order_by_asc(entity::workout_session::Column::LocalDate)
+            .all(&t.db)
+            .await
+            .unwrap();
+        let lines = entity::session_exercise::Entity::find()
+            .filter(entity::session_exercise::Column::UserId.eq(user))
+            .filter(entity::session_exercise::Column::SetType.ne("warmup"))
+            .all(&t.db)
+            .await
+            .unwrap();
+        let counted = |session: i64| lines.iter().filter(|l| l.session_id == session).collect::<Vec<_>>();
+        let (edited, renamed) = sessions
+            .windows(2)
+            .map(|w| (&w[0], &w[1]))
+            .find(|(a, b)| {
+                a.local_date != b.local_date
+                    && domain::iso_week_start(a.local_date) == domain::iso_week_start(b.local_date)
+                    && !counted(a.id).is_empty()
+                    && !counted(b.id).is_empty()
+            })
+            .expect("the seed has two training days in one week");
+        let line = counted(edited.id)[0].id;
+        let old_name = counted(renamed.id)[0].resolved_exercise_name.clone();
+
+        let txn = db::begin_write(&t.db).await.unwrap();
+        let mut touched = aggregation::Touched::new();
+        touched.add(user, edited.local_date);
+        touched.add_renamed(user, renamed.local_date, old_name.clone());
+        touched.add_renamed(user, renamed.local_date, "Renamed Lift".to_owned());
+        let backend = txn.get_database_backend();
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "UPDATE session_exercises SET reps = reps + 3 WHERE id = $1",
+            [line.into()],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "UPDATE session_exercises SET resolved_exercise_name = 'Renamed Lift' \
+             WHERE session_id = $1 AND resolved_exercise_name = $2",
+            [renamed.id.into(), old_name.into()],
+        ))
+        .await
+        .unwrap();
+        aggregation::apply(&txn, &touched, ParamLimit::D1).await.unwrap();
+        txn.commit().await.unwrap();
+
+        let stored = aggregation::stored_user(&t.db, user).await.unwrap();
+        let expected = aggregation::compute_user(&t.db, user).await.unwrap();
+        assert_eq!(stored.differences(&expected), Vec::<String>::new());
+    }
+}
