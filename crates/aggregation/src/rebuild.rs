@@ -122,18 +122,7 @@ pub async fn compute_user<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
 ) -> Result<Summaries, AggregationError> {
-    let sql = format!(
-        "SELECT {LINE_COLUMNS} FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
-         WHERE ws.user_id = $1 ORDER BY se.id"
-    );
-    let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, [user_id.into()]);
-    let lines = conn
-        .query_all_raw(stmt)
-        .await?
-        .iter()
-        .map(|row| line_from(user_id, row))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Summaries::from_lines(&lines))
+    compute_from(conn, user_id, "", vec![user_id.into()]).await
 }
 
 /// The summaries of one exercise of `user_id` computed from its set lines (its daily, weekly and
@@ -143,15 +132,22 @@ pub async fn compute_exercise<C: ConnectionTrait>(
     user_id: i64,
     name: &str,
 ) -> Result<Summaries, AggregationError> {
+    let values = vec![user_id.into(), name.into()];
+    compute_from(conn, user_id, " AND se.resolved_exercise_name = $2", values).await
+}
+
+/// The summaries of the user's set lines that `filter` (bound after the user) keeps.
+async fn compute_from<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    filter: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<Summaries, AggregationError> {
     let sql = format!(
         "SELECT {LINE_COLUMNS} FROM workout_sessions ws JOIN session_exercises se ON se.session_id = ws.id \
-         WHERE ws.user_id = $1 AND se.resolved_exercise_name = $2 ORDER BY se.id"
+         WHERE ws.user_id = $1{filter} ORDER BY se.id"
     );
-    let stmt = Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [user_id.into(), name.into()],
-    );
+    let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, values);
     let lines = conn
         .query_all_raw(stmt)
         .await?
