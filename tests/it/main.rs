@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers may panic")]
 
 mod migrations;
+mod pools;
 mod seed;
 
 use chrono::NaiveDate;

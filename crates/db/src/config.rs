@@ -54,12 +54,23 @@ impl Default for ParamLimit {
 pub struct DbConfig {
     url: String,
     backend: Backend,
-    /// Pool size for PostgreSQL and file-backed SQLite (in-memory SQLite always uses one).
+    /// Pool size: PostgreSQL's pool (each of the writer and reader pools when split), and
+    /// file-backed SQLite's shared pool (at most 4). In-memory SQLite always uses one connection,
+    /// and a split SQLite writer pool always has exactly one.
     pub max_connections: u32,
+    /// Readers of a split file-backed SQLite database (`connect_pools`): WAL lets each read a
+    /// snapshot while the one writer commits.
+    pub sqlite_readers: u32,
     /// PostgreSQL schema to put first on the search path (tests use one schema each).
     pub pg_schema: Option<String>,
-    /// How long to wait for a connection before failing.
+    /// How long to wait for the database to answer a new connection.
     pub connect_timeout: Duration,
+    /// How long a request waits for a pooled connection before failing.
+    pub acquire_timeout: Duration,
+    /// How long an unused pooled connection stays open (the pool keeps its minimum).
+    pub idle_timeout: Duration,
+    /// Prepared statements each connection keeps (the services use a few dozen distinct ones).
+    pub statement_cache: usize,
     /// The bound-parameter limit every statement respects.
     pub param_limit: ParamLimit,
 }
@@ -72,8 +83,12 @@ impl DbConfig {
             url: url.to_owned(),
             backend,
             max_connections: 8,
+            sqlite_readers: 4,
             pg_schema: None,
             connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_mins(10),
+            statement_cache: 256,
             param_limit: ParamLimit::default(),
         })
     }
@@ -116,7 +131,11 @@ impl fmt::Debug for DbConfig {
             .field("backend", &self.backend)
             .field("max_connections", &self.max_connections)
             .field("pg_schema", &self.pg_schema)
+            .field("sqlite_readers", &self.sqlite_readers)
             .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("statement_cache", &self.statement_cache)
             .field("param_limit", &self.param_limit)
             .finish()
     }

@@ -92,6 +92,15 @@ impl TestDb {
         self.config.backend()
     }
 
+    /// A writer pool and a reader pool over this database, as the gateway opens them (for
+    /// in-memory SQLite, this test's one connection serves both).
+    pub async fn pools(&self) -> db::Pools {
+        if self.config.is_sqlite_memory() {
+            return db::Pools { write: self.db.clone(), read: self.db.clone() };
+        }
+        db::connect_pools(&self.config).await.expect("open the writer and reader pools")
+    }
+
     /// A second connection pool to the same database (not possible for in-memory SQLite).
     pub async fn reconnect(&self) -> DatabaseConnection {
         db::connect(&self.config).await.expect("reconnect to the test database")
