@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use domain::{Consistency, consistency, name_similarity};
 use sea_orm::{FromQueryResult, Statement, Value};
 
+use crate::cached::{self, Question};
 use crate::progress::grams;
 use crate::{Db, Path, QueryError, UserId};
 
@@ -140,6 +141,13 @@ fn pick<'a>(db: &Db, raw: &'a str, summaries: &'a str) -> &'a str {
 
 /// The user's personal records per resolved exercise, by name.
 pub async fn personal_records(db: &Db, user: UserId) -> Result<Vec<PersonalRecord>, QueryError> {
+    cached::progress(db, user, Question::Records, || personal_records_uncached(db, user)).await
+}
+
+async fn personal_records_uncached(
+    db: &Db,
+    user: UserId,
+) -> Result<Vec<PersonalRecord>, QueryError> {
     let raw = personal_records_sql();
     let sql = pick(db, &raw, PERSONAL_RECORDS_FROM_SUMMARIES);
     Ok(PersonalRecord::find_by_statement(stmt(db, sql, vec![user.0.into()])).all(&db.conn).await?)
@@ -147,6 +155,20 @@ pub async fn personal_records(db: &Db, user: UserId) -> Result<Vec<PersonalRecor
 
 /// One exercise's best e1RM, top weight and volume per local day between two dates.
 pub async fn strength_progression(
+    db: &Db,
+    user: UserId,
+    exercise_name: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ProgressPoint>, QueryError> {
+    let question = Question::Progression { exercise: exercise_name.to_owned(), from, to };
+    cached::progress(db, user, question, || {
+        strength_progression_uncached(db, user, exercise_name, from, to)
+    })
+    .await
+}
+
+async fn strength_progression_uncached(
     db: &Db,
     user: UserId,
     exercise_name: &str,
@@ -170,6 +192,17 @@ pub async fn top_exercises(
     to: NaiveDate,
     limit: u32,
 ) -> Result<Vec<TopExercise>, QueryError> {
+    let question = Question::TopExercises { from, to, limit };
+    cached::progress(db, user, question, || top_exercises_uncached(db, user, from, to, limit)).await
+}
+
+async fn top_exercises_uncached(
+    db: &Db,
+    user: UserId,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: u32,
+) -> Result<Vec<TopExercise>, QueryError> {
     let values = vec![user.0.into(), from.into(), to.into(), i64::from(limit).into()];
     let sql = pick(db, TOP_EXERCISES, TOP_EXERCISES_FROM_SUMMARIES);
     let mut top = TopExercise::find_by_statement(stmt(db, sql, values)).all(&db.conn).await?;
@@ -182,6 +215,17 @@ pub async fn top_exercises(
 /// Consistency over the last `period_days` days and streaks over the user's whole history,
 /// against the user's weekly target (3 when unset).
 pub async fn consistency_stats(
+    db: &Db,
+    user: UserId,
+    today: NaiveDate,
+    period_days: i64,
+) -> Result<Consistency, QueryError> {
+    let question = Question::Consistency { today, period_days };
+    cached::progress(db, user, question, || consistency_uncached(db, user, today, period_days))
+        .await
+}
+
+async fn consistency_uncached(
     db: &Db,
     user: UserId,
     today: NaiveDate,
@@ -278,6 +322,20 @@ pub(crate) const TRENDS_FROM_SUMMARIES: &str = "SELECT w.week_start AS week_star
 /// oldest first. On the raw path the exercise's set lines are summarized on the fly by the same
 /// functions that maintain the tables.
 pub async fn exercise_trends(
+    db: &Db,
+    user: UserId,
+    exercise_name: &str,
+    weeks: u32,
+    today: NaiveDate,
+) -> Result<Vec<TrendWeek>, QueryError> {
+    let question = Question::Trends { exercise: exercise_name.to_owned(), weeks, today };
+    cached::progress(db, user, question, || {
+        exercise_trends_uncached(db, user, exercise_name, weeks, today)
+    })
+    .await
+}
+
+async fn exercise_trends_uncached(
     db: &Db,
     user: UserId,
     exercise_name: &str,

@@ -65,7 +65,6 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
                 ),
             ),
         ),
-        entry("progress.user_today", progress::USER_TIMEZONE.to_owned(), vec![user.into()]),
         entry("preferences.get (json)", crate::preferences::SELECT.to_owned(), vec![user.into()]),
         entry(
             "preferences.get (columns)",

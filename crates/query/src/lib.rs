@@ -9,6 +9,7 @@
 mod sql;
 
 pub mod analytics;
+mod cached;
 pub mod catalogue;
 mod error;
 pub mod exercises;
@@ -21,10 +22,15 @@ mod summaries;
 pub mod templates;
 pub mod users;
 pub mod workouts;
+mod writes;
 
-use db::ParamLimit;
+use std::sync::Arc;
+
+use db::{ParamLimit, PoolStats, Pools};
 use sea_orm::DatabaseConnection;
 
+pub use cache::{CacheConfig, CacheStats};
+pub use cached::{CacheSettings, Caches};
 pub use db::chunk::{IN_BUCKETS, bucket_for, in_list_chunks};
 pub use error::QueryError;
 pub use flags::{Flags, Path};
@@ -33,21 +39,35 @@ pub use flags::{Flags, Path};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 
-/// What every service holds: the connection, the schema phase it runs against, the parameter
-/// limit and the path flags.
+/// What every service holds: the reader and writer pools, the schema phase it runs against, the
+/// parameter limit, the path flags and the caches (none unless `with_caches`).
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// The pool reads run on. Writes go through `writes`, the only holder of the writer pool.
     pub conn: DatabaseConnection,
+    writer: writes::Writer,
     /// The rollout phase the database is at (phase-1 tables exist only from phase 1).
     pub phase: u32,
     pub param_limit: ParamLimit,
     pub flags: Flags,
+    caches: Option<Arc<Caches>>,
 }
 
 impl Db {
-    /// Checks that the flags only ask for what the schema has.
+    /// Services over one pool for reads and writes; checks that the flags only ask for what the
+    /// schema has.
     pub fn new(
         conn: DatabaseConnection,
+        phase: u32,
+        param_limit: ParamLimit,
+        flags: Flags,
+    ) -> Result<Self, QueryError> {
+        Self::from_pools(Pools { write: conn.clone(), read: conn }, phase, param_limit, flags)
+    }
+
+    /// Services over a writer pool and a reader pool (`db::connect_pools`).
+    pub fn from_pools(
+        pools: Pools,
         phase: u32,
         param_limit: ParamLimit,
         flags: Flags,
@@ -63,7 +83,44 @@ impl Db {
         if phase < 2 && flags.hot_columns == Path::Optimized {
             return Err(QueryError::Unavailable("the hot-field columns need schema phase 2"));
         }
-        Ok(Self { conn, phase, param_limit, flags })
+        Ok(Self {
+            conn: pools.read,
+            writer: writes::Writer::new(pools.write),
+            phase,
+            param_limit,
+            flags,
+            caches: None,
+        })
+    }
+
+    /// The same services with a new set of caches.
+    #[must_use]
+    pub fn with_caches(self, settings: CacheSettings) -> Self {
+        Self { caches: Some(Arc::new(Caches::new(settings))), ..self }
+    }
+
+    pub fn caches(&self) -> Option<&Caches> {
+        self.caches.as_deref()
+    }
+
+    /// Retires `user`'s cached answers; called by `writes` after each commit.
+    fn retire_cached(&self, user: UserId) {
+        if let Some(caches) = &self.caches {
+            caches.retire(user);
+        }
+    }
+
+    /// The writer's and the reader's pool figures.
+    pub fn pool_stats(&self) -> (PoolStats, PoolStats) {
+        (self.writer.pool_stats(), db::pool_stats(&self.conn))
+    }
+
+    /// Checks that both pools answer.
+    pub async fn ping(&self) -> Result<(), QueryError> {
+        use sea_orm::ConnectionTrait;
+        self.writer.ping().await?;
+        self.conn.execute_unprepared("SELECT 1").await?;
+        Ok(())
     }
 
     /// Whether the phase-1 tables (the exercise-resolution cache) exist and must be maintained.

@@ -9,7 +9,7 @@ use domain::{Limits, ValidationError, Violation, WeightUnit, check_range};
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Statement};
 
 use crate::flags::Path;
-use crate::{Db, QueryError, UserId};
+use crate::{Db, QueryError, UserId, writes};
 
 /// The preferences the frontend reads.
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
@@ -193,14 +193,15 @@ pub async fn update(
     if !found.is_empty() {
         return Err(QueryError::Invalid(ValidationError(found)));
     }
-    let txn = db::begin_write(&db.conn).await?;
-    let mut next = stored(db, &txn, user).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &sea_orm::DatabaseTransaction = &write;
+    let mut next = stored(db, txn, user).await?;
     apply(&mut next, patch);
-    upsert(&txn, user, &next, now).await?;
+    upsert(txn, user, &next, now).await?;
     if db.has_hot_columns() {
-        replace_warmup_percentages(&txn, user, &next.warmup_percentages).await?;
+        replace_warmup_percentages(txn, user, &next.warmup_percentages).await?;
     }
-    txn.commit().await?;
+    write.commit().await?;
     view(next)
 }
 

@@ -10,8 +10,9 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{UserTimeZone, iso_week_start, local_date};
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 
+use crate::cached::Question;
 use crate::{Db, Path, QueryError, UserId};
 
 /// The dashboard's time ranges.
@@ -97,25 +98,10 @@ pub(crate) fn grams(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-pub(crate) const USER_TIMEZONE: &str = "SELECT timezone FROM users WHERE id = $1";
-
 /// The user's time zone; a stored zone that does not parse is `Corrupt` (an internal fault,
 /// logged), never silently UTC.
 pub(crate) async fn user_zone(db: &Db, user: UserId) -> Result<UserTimeZone, QueryError> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        timezone: String,
-    }
-    let stmt = Statement::from_sql_and_values(
-        db.conn.get_database_backend(),
-        USER_TIMEZONE,
-        [user.0.into()],
-    );
-    let row = Row::find_by_statement(stmt)
-        .one(&db.conn)
-        .await?
-        .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?;
-    QueryError::parse_stored("users.timezone", row.timezone)
+    Ok(crate::users::viewer(db, user).await?.timezone)
 }
 
 /// Today's local date for `user` at `now`, from the user's time zone.
@@ -129,6 +115,16 @@ pub async fn user_today(
 
 /// The dashboard of `user` for `range`, with `today` as the user's current local date.
 pub async fn dashboard(
+    db: &Db,
+    user: UserId,
+    range: TimeRange,
+    today: NaiveDate,
+) -> Result<Dashboard, QueryError> {
+    let question = Question::Dashboard { range, today };
+    crate::cached::progress(db, user, question, || dashboard_uncached(db, user, range, today)).await
+}
+
+async fn dashboard_uncached(
     db: &Db,
     user: UserId,
     range: TimeRange,

@@ -35,6 +35,10 @@ struct UserRow {
 /// The user's profile and preferred unit; `NotFound` for an unknown id, `Corrupt` for a stored
 /// zone or unit outside its domain.
 pub async fn viewer(db: &Db, user: UserId) -> Result<UserView, QueryError> {
+    crate::cached::viewer(db, user, || load_viewer(db, user)).await
+}
+
+async fn load_viewer(db: &Db, user: UserId) -> Result<UserView, QueryError> {
     let row = UserRow::find_by_statement(stmt(db, VIEWER, vec![user.0.into()]))
         .one(&db.conn)
         .await?

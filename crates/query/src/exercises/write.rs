@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, 
 
 use crate::owned::{Owned, ensure_owned};
 use crate::resolution::refresh;
-use crate::{Db, QueryError, UserId};
+use crate::{Db, QueryError, UserId, writes};
 
 #[derive(Debug, FromQueryResult)]
 struct Id {
@@ -32,24 +32,25 @@ pub async fn link(
     template_exercise_id: i64,
     master_exercise_id: i64,
 ) -> Result<(), QueryError> {
-    let txn = db::begin_write(&db.conn).await?;
-    ensure_owned(&txn, user, Owned::TemplateExercise, template_exercise_id).await?;
-    ensure_owned(&txn, user, Owned::MasterExercise, master_exercise_id).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    ensure_owned(txn, user, Owned::TemplateExercise, template_exercise_id).await?;
+    ensure_owned(txn, user, Owned::MasterExercise, master_exercise_id).await?;
     exec(
-        &txn,
+        txn,
         "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (template_exercise_id) DO UPDATE SET master_exercise_id = excluded.master_exercise_id",
         vec![user.0.into(), template_exercise_id.into(), master_exercise_id.into(), Utc::now().into()],
     )
     .await?;
     exec(
-        &txn,
+        txn,
         "UPDATE template_exercises SET linking_rejected = $1 WHERE id = $2",
         vec![false.into(), template_exercise_id.into()],
     )
     .await?;
-    refresh(db, &txn, user, &[template_exercise_id]).await?;
-    txn.commit().await?;
+    refresh(db, txn, user, &[template_exercise_id]).await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -60,24 +61,25 @@ pub async fn unlink(
     template_exercise_id: i64,
     reject: bool,
 ) -> Result<(), QueryError> {
-    let txn = db::begin_write(&db.conn).await?;
-    ensure_owned(&txn, user, Owned::TemplateExercise, template_exercise_id).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    ensure_owned(txn, user, Owned::TemplateExercise, template_exercise_id).await?;
     exec(
-        &txn,
+        txn,
         "DELETE FROM exercise_links WHERE template_exercise_id = $1",
         vec![template_exercise_id.into()],
     )
     .await?;
     if reject {
         exec(
-            &txn,
+            txn,
             "UPDATE template_exercises SET linking_rejected = $1 WHERE id = $2",
             vec![true.into(), template_exercise_id.into()],
         )
         .await?;
     }
-    refresh(db, &txn, user, &[template_exercise_id]).await?;
-    txn.commit().await?;
+    refresh(db, txn, user, &[template_exercise_id]).await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -100,24 +102,25 @@ pub async fn merge(db: &Db, user: UserId, source: i64, target: i64) -> Result<()
     if source == target {
         return Err(invalid("targetId", "must differ from sourceId"));
     }
-    let txn = db::begin_write(&db.conn).await?;
-    ensure_owned(&txn, user, Owned::MasterExercise, source).await?;
-    ensure_owned(&txn, user, Owned::MasterExercise, target).await?;
-    let moved = linked_to(&txn, user, source).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    ensure_owned(txn, user, Owned::MasterExercise, source).await?;
+    ensure_owned(txn, user, Owned::MasterExercise, target).await?;
+    let moved = linked_to(txn, user, source).await?;
     exec(
-        &txn,
+        txn,
         "UPDATE exercise_links SET master_exercise_id = $1 WHERE user_id = $2 AND master_exercise_id = $3",
         vec![target.into(), user.0.into(), source.into()],
     )
     .await?;
     exec(
-        &txn,
+        txn,
         "DELETE FROM master_exercises WHERE id = $1 AND user_id = $2",
         vec![source.into(), user.0.into()],
     )
     .await?;
-    refresh(db, &txn, user, &moved).await?;
-    txn.commit().await?;
+    refresh(db, txn, user, &moved).await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -130,25 +133,26 @@ pub async fn rename_master(
 ) -> Result<(), QueryError> {
     let name = check_name("name", name).map_err(|it| ValidationError(vec![it]))?;
     let normalized = normalize_exercise_name(&name);
-    let txn = db::begin_write(&db.conn).await?;
-    ensure_owned(&txn, user, Owned::MasterExercise, master_exercise_id).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    ensure_owned(txn, user, Owned::MasterExercise, master_exercise_id).await?;
     let clash = Statement::from_sql_and_values(
         txn.get_database_backend(),
         "SELECT id FROM master_exercises WHERE user_id = $1 AND normalized_name = $2 AND id <> $3",
         [user.0.into(), normalized.clone().into(), master_exercise_id.into()],
     );
-    if Id::find_by_statement(clash).one(&txn).await?.is_some() {
+    if Id::find_by_statement(clash).one(txn).await?.is_some() {
         return Err(invalid("name", "another master exercise already has this name"));
     }
     exec(
-        &txn,
+        txn,
         "UPDATE master_exercises SET name = $1, normalized_name = $2, updated_at = $3 WHERE id = $4",
         vec![name.into(), normalized.into(), Utc::now().into(), master_exercise_id.into()],
     )
     .await?;
-    let linked = linked_to(&txn, user, master_exercise_id).await?;
-    refresh(db, &txn, user, &linked).await?;
-    txn.commit().await?;
+    let linked = linked_to(txn, user, master_exercise_id).await?;
+    refresh(db, txn, user, &linked).await?;
+    write.commit().await?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, 
 
 use crate::owned::{Owned, delete_owned};
 use crate::resolution::refresh;
-use crate::{Db, QueryError, UserId};
+use crate::{Db, QueryError, UserId, writes};
 
 /// One exercise line of a template update: `id` of an existing line to keep, or `None` for a new
 /// line.
@@ -140,33 +140,34 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<i64, QueryError> {
     let (name, lines) = validate(name, exercises)?;
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     if let Some(key) = dedupe_key {
         let find = stmt(
-            &txn,
+            txn,
             "SELECT id FROM workout_templates WHERE user_id = $1 AND dedupe_key = $2",
             vec![user.0.into(), key.into()],
         );
-        if let Some(existing) = Id::find_by_statement(find).one(&txn).await? {
+        if let Some(existing) = Id::find_by_statement(find).one(txn).await? {
             return Ok(existing.id);
         }
     }
     let insert = stmt(
-        &txn,
+        txn,
         "INSERT INTO workout_templates (user_id, name, dedupe_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
         vec![user.0.into(), name.into(), dedupe_key.into(), now.into()],
     );
     let template_id = Id::find_by_statement(insert)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(QueryError::Unavailable("insert returned no id"))?
         .id;
     let mut ids = Vec::with_capacity(lines.len());
     for (order, line) in lines.iter().enumerate() {
-        ids.push(insert_line(&txn, user, template_id, line, order, now).await?);
+        ids.push(insert_line(txn, user, template_id, line, order, now).await?);
     }
-    refresh(db, &txn, user, &ids).await?;
-    txn.commit().await?;
+    refresh(db, txn, user, &ids).await?;
+    write.commit().await?;
     Ok(template_id)
 }
 
@@ -183,10 +184,11 @@ pub async fn update(
 ) -> Result<(), QueryError> {
     let names: Vec<String> = lines.iter().map(|it| it.exercise_name.clone()).collect();
     let (name, clean) = validate(name, &names)?;
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     let renamed = txn
         .execute_raw(stmt(
-            &txn,
+            txn,
             "UPDATE workout_templates SET name = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
             vec![name.into(), now.into(), template_id.into(), user.0.into()],
         ))
@@ -195,11 +197,11 @@ pub async fn update(
         return Err(QueryError::NotFound { entity: "template", id: template_id });
     }
     let existing = Line::find_by_statement(stmt(
-        &txn,
+        txn,
         "SELECT id, exercise_name, linking_rejected FROM template_exercises WHERE user_id = $1 AND template_id = $2",
         vec![user.0.into(), template_id.into()],
     ))
-    .all(&txn)
+    .all(txn)
     .await?;
     let mut touched = Vec::new();
     for (order, (input, line_name)) in lines.iter().zip(&clean).enumerate() {
@@ -209,37 +211,40 @@ pub async fn update(
                     return Err(QueryError::NotFound { entity: "template exercise", id });
                 };
                 txn.execute_raw(stmt(
-                    &txn,
+                    txn,
                     "UPDATE template_exercises SET exercise_name = $1, order_index = $2 WHERE id = $3",
                     vec![line_name.clone().into(), i32::try_from(order).unwrap_or(i32::MAX).into(), id.into()],
                 ))
                 .await?;
                 if old.exercise_name != *line_name {
                     if !old.linking_rejected {
-                        auto_link(&txn, user, id, line_name, now).await?;
+                        auto_link(txn, user, id, line_name, now).await?;
                     }
                     touched.push(id);
                 }
             }
             None => {
-                touched.push(insert_line(&txn, user, template_id, line_name, order, now).await?);
+                touched.push(insert_line(txn, user, template_id, line_name, order, now).await?);
             }
         }
     }
     for old in existing.iter().filter(|old| !lines.iter().any(|it| it.id == Some(old.id))) {
         txn.execute_raw(stmt(
-            &txn,
+            txn,
             "DELETE FROM template_exercises WHERE id = $1",
             vec![old.id.into()],
         ))
         .await?;
     }
-    refresh(db, &txn, user, &touched).await?;
-    txn.commit().await?;
+    refresh(db, txn, user, &touched).await?;
+    write.commit().await?;
     Ok(())
 }
 
 /// Deletes one of the user's templates; its sessions stay, detached from it.
 pub async fn delete(db: &Db, user: UserId, template_id: i64) -> Result<(), QueryError> {
-    delete_owned(&db.conn, user, Owned::Template, template_id).await
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    delete_owned(txn, user, Owned::Template, template_id).await?;
+    write.commit().await
 }

@@ -185,13 +185,14 @@ pub async fn last_exercise_data(
 ) -> Result<Option<LastExercise>, QueryError> {
     let name = match template_exercise_id {
         None => exercise_name.trim().to_owned(),
-        Some(id) => {
-            crate::resolution::load_resolved_exercise_name_map(db, &db.conn, user, &[id])
-                .await?
-                .remove(&id)
-                .ok_or(QueryError::NotFound { entity: "template exercise", id })?
-                .name
-        }
+        Some(id) => crate::cached::name(db, user, id, || async {
+            let mut found =
+                crate::resolution::load_resolved_exercise_name_map(db, &db.conn, user, &[id])
+                    .await?;
+            Ok(found.remove(&id).map(|it| it.name))
+        })
+        .await?
+        .ok_or(QueryError::NotFound { entity: "template exercise", id })?,
     };
     // Ids are positive, so 0 excludes nothing.
     let values = vec![user.0.into(), name.clone().into(), exclude_session.unwrap_or(0).into()];

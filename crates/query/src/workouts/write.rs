@@ -16,7 +16,7 @@ use domain::{
 use entity::session_exercise;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, TransactionTrait, Value,
+    ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, Value,
 };
 
 use crate::owned::{Owned, delete_owned, ensure_owned};
@@ -24,7 +24,7 @@ use crate::progress::user_zone;
 use crate::resolution::load_resolved_exercise_name_map;
 use crate::summaries::Tracker;
 use crate::workouts::read::WorkoutView;
-use crate::{Db, QueryError, UserId};
+use crate::{Db, QueryError, UserId, writes};
 use db::chunk::{in_list_chunks, placeholders};
 
 /// One set line as the client sends it.
@@ -162,7 +162,8 @@ pub(crate) const COPY_LINES: &str = "INSERT INTO session_exercises (user_id, ses
 
 /// Empty sessions created before a moment (abandoned starts), for the periodic clean-up.
 pub(crate) const DELETE_EMPTY: &str = "DELETE FROM workout_sessions WHERE created_at < $1 \
-     AND NOT EXISTS (SELECT 1 FROM session_exercises se WHERE se.session_id = workout_sessions.id)";
+     AND NOT EXISTS (SELECT 1 FROM session_exercises se WHERE se.session_id = workout_sessions.id) \
+     RETURNING user_id";
 
 /// Starts a session at `workout_date` (at most a day after `now`), from one of the user's templates
 /// or from scratch. Without `copy_from`, the user's empty session of the same template started
@@ -180,9 +181,10 @@ pub async fn start(
     let zone = user_zone(db, user).await?;
     let workout_date = to_millis(input.workout_date);
     let local = local_date(workout_date, zone);
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     if let Some(id) = input.template_id {
-        ensure_owned(&txn, user, Owned::Template, id).await?;
+        ensure_owned(txn, user, Owned::Template, id).await?;
     }
     let backend = txn.get_database_backend();
     if input.copy_from.is_none() {
@@ -191,21 +193,21 @@ pub async fn start(
             REUSABLE_EMPTY,
             [user.0.into(), (now - REUSE_EMPTY_WITHIN).into(), input.template_id.into()],
         );
-        if let Some(found) = WorkoutView::find_by_statement(stmt).one(&txn).await? {
+        if let Some(found) = WorkoutView::find_by_statement(stmt).one(txn).await? {
             txn.execute_raw(Statement::from_sql_and_values(
                 backend,
                 "UPDATE workout_sessions SET workout_date = $1, local_date = $2, updated_at = $3 WHERE id = $4",
                 [workout_date.into(), local.into(), now.into(), found.id.into()],
             ))
             .await?;
-            txn.commit().await?;
+            write.commit().await?;
             let view = WorkoutView { workout_date, local_date: local, ..found };
             return Ok((view, true));
         }
     }
-    let id = insert_session(&txn, user, input.template_id, workout_date, local, now).await?;
+    let id = insert_session(txn, user, input.template_id, workout_date, local, now).await?;
     if let Some(source) = input.copy_from {
-        ensure_owned(&txn, user, Owned::Workout, source).await?;
+        ensure_owned(txn, user, Owned::Workout, source).await?;
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
             COPY_LINES,
@@ -214,21 +216,31 @@ pub async fn start(
         .await?;
         let mut tracker = Tracker::new(db);
         tracker.day(user, local);
-        tracker.apply(&txn).await?;
+        tracker.apply(txn).await?;
     }
-    txn.commit().await?;
+    write.commit().await?;
     Ok((WorkoutView { id, template_id: input.template_id, workout_date, local_date: local }, false))
 }
 
 /// Deletes every empty session created before `created_before` (abandoned starts); returns how
 /// many. Sessions with set lines are never touched.
 pub async fn delete_empty(db: &Db, created_before: DateTime<Utc>) -> Result<u64, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Owner {
+        user_id: i64,
+    }
+    let mut write = writes::begin_for_any(db).await?;
     let stmt = Statement::from_sql_and_values(
-        db.conn.get_database_backend(),
+        write.get_database_backend(),
         DELETE_EMPTY,
         [created_before.into()],
     );
-    Ok(db.conn.execute_raw(stmt).await?.rows_affected())
+    let owners = Owner::find_by_statement(stmt).all(&*write).await?;
+    for it in &owners {
+        write.touches(UserId(it.user_id));
+    }
+    write.commit().await?;
+    Ok(u64::try_from(owners.len()).unwrap_or(u64::MAX))
 }
 
 /// An instant at the millisecond precision every stored timestamp has.
@@ -268,13 +280,14 @@ pub async fn save(
     now: DateTime<Utc>,
 ) -> Result<usize, QueryError> {
     let names = validate(exercises)?;
-    let txn = db::begin_write(&db.conn).await?;
-    ensure_owned(&txn, user, Owned::Workout, session_id).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    ensure_owned(txn, user, Owned::Workout, session_id).await?;
     let mut tracker = Tracker::new(db);
     let n_rows =
-        replace_lines(db, &txn, &mut tracker, user, session_id, exercises, &names, now).await?;
-    tracker.apply(&txn).await?;
-    txn.commit().await?;
+        replace_lines(db, txn, &mut tracker, user, session_id, exercises, &names, now).await?;
+    tracker.apply(txn).await?;
+    write.commit().await?;
     Ok(n_rows)
 }
 
@@ -373,7 +386,8 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         check_set(&format!("updates[{idx}]"), it.weight, it.unit, it.reps, &mut found);
     }
     violations(found)?;
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     let ids: Vec<i64> = updates.iter().map(|it| it.id).collect();
     // The user's lines among `ids`, with their repeat counts (needed to re-derive volume). The
     // unary `+` keeps SQLite from walking every line of the user through the
@@ -390,7 +404,7 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         let stmt = Statement::from_sql_and_values(txn.get_database_backend(), sql, values);
         owned.extend(
             OwnedLine::find_by_statement(stmt)
-                .all(&txn)
+                .all(txn)
                 .await?
                 .into_iter()
                 .map(|it| (it.id, it.sets)),
@@ -400,7 +414,7 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         return Err(QueryError::NotFound { entity: "set", id: *missing });
     }
     let mut tracker = Tracker::new(db);
-    tracker.rows(&txn, user, Rows::Lines, &ids).await?;
+    tracker.rows(txn, user, Rows::Lines, &ids).await?;
     for it in updates {
         let sets = owned.get(&it.id).copied();
         let derived = DerivedSet::compute(it.weight, it.unit, it.reps, sets);
@@ -421,20 +435,21 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         ))
         .await?;
     }
-    tracker.apply(&txn).await?;
-    txn.commit().await?;
+    tracker.apply(txn).await?;
+    write.commit().await?;
     Ok(())
 }
 
 /// Deletes one of the user's sessions and its set lines (by cascade), and recomputes the
 /// summaries of its day, in one transaction.
 pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     let mut tracker = Tracker::new(db);
-    tracker.rows(&txn, user, Rows::Sessions, &[session_id]).await?;
-    delete_owned(&txn, user, Owned::Workout, session_id).await?;
-    tracker.apply(&txn).await?;
-    txn.commit().await?;
+    tracker.rows(txn, user, Rows::Sessions, &[session_id]).await?;
+    delete_owned(txn, user, Owned::Workout, session_id).await?;
+    tracker.apply(txn).await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -464,11 +479,12 @@ pub async fn save_workout(
 ) -> Result<(WorkoutView, bool), QueryError> {
     let names = validate_workout(input, now, "")?;
     let zone = user_zone(db, user).await?;
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     let mut tracker = Tracker::new(db);
-    let res = save_workout_in(db, &txn, &mut tracker, user, input, &names, zone, now).await?;
-    tracker.apply(&txn).await?;
-    txn.commit().await?;
+    let res = save_workout_in(db, txn, &mut tracker, user, input, &names, zone, now).await?;
+    tracker.apply(txn).await?;
+    write.commit().await?;
     Ok(res)
 }
 
@@ -492,14 +508,15 @@ pub async fn save_workouts(
     }
     violations(found)?;
     let zone = user_zone(db, user).await?;
-    let txn = db::begin_write(&db.conn).await?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
     let mut res = Vec::with_capacity(inputs.len());
     let mut tracker = Tracker::new(db);
     for (input, names) in inputs.iter().zip(&names) {
-        res.push(save_workout_in(db, &txn, &mut tracker, user, input, names, zone, now).await?);
+        res.push(save_workout_in(db, txn, &mut tracker, user, input, names, zone, now).await?);
     }
-    tracker.apply(&txn).await?;
-    txn.commit().await?;
+    tracker.apply(txn).await?;
+    write.commit().await?;
     Ok(res)
 }
 
@@ -551,19 +568,16 @@ async fn save_workout_in(
     if let Some(existing) = replayed(txn, user, key).await? {
         return Ok((existing, true));
     }
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "a savepoint inside the caller's write transaction, which began IMMEDIATE"
-    )]
-    let item = txn.begin().await?;
+    let savepoint = writes::savepoint(txn).await?;
+    let item: &DatabaseTransaction = &savepoint;
     if let Some(id) = input.template_id {
-        ensure_owned(&item, user, Owned::Template, id).await?;
+        ensure_owned(item, user, Owned::Template, id).await?;
     }
     let backend = item.get_database_backend();
     let id = if let Some(id) = input.session_id {
-        ensure_owned(&item, user, Owned::Workout, id).await?;
+        ensure_owned(item, user, Owned::Workout, id).await?;
         // The day it leaves, if the save moves it (`replace_lines` notes the day it lands on).
-        tracker.rows(&item, user, Rows::Sessions, &[id]).await?;
+        tracker.rows(item, user, Rows::Sessions, &[id]).await?;
         let date = input.workout_date.map(to_millis);
         item.execute_raw(Statement::from_sql_and_values(
                 backend,
@@ -580,7 +594,7 @@ async fn save_workout_in(
         id
     } else {
         let date = to_millis(input.workout_date.unwrap_or(now));
-        insert_session(&item, user, input.template_id, date, local_date(date, zone), now).await?
+        insert_session(item, user, input.template_id, date, local_date(date, zone), now).await?
     };
     let claimed = item
         .execute_raw(Statement::from_sql_and_values(
@@ -593,23 +607,23 @@ async fn save_workout_in(
         .rows_affected();
     if claimed == 0 {
         // A concurrent request committed the key first: undo ours and answer with theirs.
-        item.rollback().await?;
+        savepoint.rollback().await?;
         let existing = replayed(txn, user, key)
             .await?
             .ok_or(QueryError::Unavailable("client key vanished"))?;
         return Ok((existing, true));
     }
-    replace_lines(db, &item, tracker, user, id, &input.exercises, names, now).await?;
+    replace_lines(db, item, tracker, user, id, &input.exercises, names, now).await?;
     let stmt = Statement::from_sql_and_values(
         backend,
         super::read::WORKOUT_BY_ID,
         [user.0.into(), id.into()],
     );
     let saved = WorkoutView::find_by_statement(stmt)
-        .one(&item)
+        .one(item)
         .await?
         .ok_or(QueryError::NotFound { entity: "workout", id })?;
-    item.commit().await?;
+    savepoint.release().await?;
     Ok((saved, false))
 }
 
