@@ -38,6 +38,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Auth,
     pub limits: Limits,
+    clock: Clock,
     next_request: Arc<AtomicU64>,
 }
 
@@ -57,7 +58,8 @@ impl AppState {
     pub fn with_clock(db: Db, auth: Auth, limits: Limits, clock: Clock) -> Self {
         let schema = build_schema(db.clone(), &limits, clock);
         let introspection = build_schema(db.clone(), &limits.for_introspection(), clock);
-        Self { schema, introspection, db, auth, limits, next_request: Arc::new(AtomicU64::new(1)) }
+        let next_request = Arc::new(AtomicU64::new(1));
+        Self { schema, introspection, db, auth, limits, clock, next_request }
     }
 
     /// A fresh id for a request, echoed in every error so a client report can be found in logs.
@@ -68,6 +70,21 @@ impl AppState {
     /// Executes a request for `viewer` under a fresh request id.
     pub async fn execute(&self, batch: BatchRequest, viewer: Option<UserId>) -> BatchResponse {
         self.execute_as(batch, viewer, &self.next_request_id()).await
+    }
+
+    /// On a user's first request since start or since their last write, loads their hot cache
+    /// entries in the background; the request does not wait for it.
+    fn warm(&self, user: UserId) {
+        if !self.db.caches().is_some_and(|it| it.claim_warming(user)) {
+            return;
+        }
+        let db = self.db.clone();
+        let now = self.clock.now();
+        tokio::spawn(async move {
+            if let Err(err) = query::warm(&db, user, now).await {
+                tracing::warn!(user = user.0, error = %err, "cache warming failed");
+            }
+        });
     }
 
     /// Executes a request for `viewer` and gives every error a stable `extensions.code` and the
@@ -87,6 +104,7 @@ impl AppState {
             .collect();
         let mut batch = batch.data(RequestId(request_id.to_owned()));
         if let Some(user) = viewer {
+            self.warm(user);
             batch = crate::loaders::install(batch.data(Viewer(user)), &self.db, user);
         }
         let schema = match &batch {
@@ -416,8 +434,11 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     }
 }
 
-/// Ready when the database answers and no migration is pending.
+/// Ready when both pools answer and no migration is pending.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.ping().await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+    }
     match migration::pending_count(&state.db.conn).await {
         Ok(0) => (StatusCode::OK, "ready").into_response(),
         Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),

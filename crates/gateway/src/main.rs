@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use db::{Backend, DEFAULT_SQLITE_URL, DbConfig, ParamLimit};
 use gateway::{AppState, Auth, Clock, Limits, app};
-use query::{Db, Flags, UserId};
+use query::{CacheConfig, CacheSettings, Db, Flags, UserId};
 
 /// Gateway configuration. Every flag can also be set through its environment variable.
 #[derive(Parser)]
@@ -51,6 +51,72 @@ struct Config {
     /// Empty workouts (started, never saved) older than this many minutes are deleted.
     #[arg(long, env = "SWOLE_EMPTY_WORKOUT_MAX_AGE_MIN", default_value_t = 240)]
     empty_workout_max_age_min: u64,
+    /// Connections per pool (PostgreSQL; SQLite has one writer).
+    #[arg(long, env = "SWOLE_MAX_CONNECTIONS", default_value_t = 8)]
+    max_connections: u32,
+    /// Reader connections on SQLite (reads never wait for the writer under WAL).
+    #[arg(long, env = "SWOLE_SQLITE_READERS", default_value_t = 4)]
+    sqlite_readers: u32,
+    /// How long a request waits for a pooled connection, in milliseconds.
+    #[arg(long, env = "SWOLE_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000)]
+    acquire_timeout_ms: u64,
+    #[command(flatten)]
+    cache: CacheFlags,
+}
+
+/// The caches' bounds and expiry; `--no-cache` reads the database every time (the rollout's
+/// fallback).
+#[derive(clap::Args)]
+struct CacheFlags {
+    /// Serve every read from the database.
+    #[arg(long, env = "SWOLE_NO_CACHE")]
+    no_cache: bool,
+    /// Bytes the viewer-row cache may hold.
+    #[arg(long, env = "SWOLE_CACHE_VIEWER_BYTES", default_value_t = CacheSettings::default().viewer.max_bytes)]
+    cache_viewer_bytes: u64,
+    /// Seconds a cached viewer row is served.
+    #[arg(long, env = "SWOLE_CACHE_VIEWER_TTL_S", default_value_t = CacheSettings::default().viewer.ttl.as_secs())]
+    cache_viewer_ttl_s: u64,
+    /// Bytes the resolved-name cache may hold.
+    #[arg(long, env = "SWOLE_CACHE_NAMES_BYTES", default_value_t = CacheSettings::default().names.max_bytes)]
+    cache_names_bytes: u64,
+    /// Seconds a cached resolved name is served.
+    #[arg(long, env = "SWOLE_CACHE_NAMES_TTL_S", default_value_t = CacheSettings::default().names.ttl.as_secs())]
+    cache_names_ttl_s: u64,
+    /// Bytes the progress-answer cache may hold.
+    #[arg(long, env = "SWOLE_CACHE_PROGRESS_BYTES", default_value_t = CacheSettings::default().progress.max_bytes)]
+    cache_progress_bytes: u64,
+    /// Seconds a cached progress answer is served.
+    #[arg(long, env = "SWOLE_CACHE_PROGRESS_TTL_S", default_value_t = CacheSettings::default().progress.ttl.as_secs())]
+    cache_progress_ttl_s: u64,
+}
+
+impl CacheFlags {
+    /// The settings, or `None` with `--no-cache`.
+    fn settings(&self) -> Option<CacheSettings> {
+        if self.no_cache {
+            return None;
+        }
+        let d = CacheSettings::default();
+        let secs = std::time::Duration::from_secs;
+        Some(CacheSettings {
+            viewer: CacheConfig {
+                max_bytes: self.cache_viewer_bytes,
+                ttl: secs(self.cache_viewer_ttl_s),
+                ..d.viewer
+            },
+            names: CacheConfig {
+                max_bytes: self.cache_names_bytes,
+                ttl: secs(self.cache_names_ttl_s),
+                ..d.names
+            },
+            progress: CacheConfig {
+                max_bytes: self.cache_progress_bytes,
+                ttl: secs(self.cache_progress_ttl_s),
+                ..d.progress
+            },
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -78,8 +144,12 @@ fn fail(err: &anyhow::Error) -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let db_config = DbConfig::new(&config.database_url)?;
-    let conn = db::connect(&db_config).await?;
+    let mut db_config = DbConfig::new(&config.database_url)?;
+    db_config.max_connections = config.max_connections;
+    db_config.sqlite_readers = config.sqlite_readers;
+    db_config.acquire_timeout = std::time::Duration::from_millis(config.acquire_timeout_ms);
+    let pools = db::connect_pools(&db_config).await?;
+    let conn = pools.write.clone();
     let pending = migration::pending_count(&conn).await.context("reading the migration history")?;
     if pending > 0 {
         if db_config.backend() == Backend::Sqlite || config.migrate {
@@ -92,7 +162,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
     let phase = migration::current_phase(&conn).await?.unwrap_or(0);
     let flags = Flags::for_phase(phase);
-    let db = Db::new(conn, phase, ParamLimit::D1, flags)?;
+    let mut db = Db::from_pools(pools, phase, ParamLimit::D1, flags)?;
+    if let Some(settings) = config.cache.settings() {
+        db = db.with_caches(settings);
+    }
 
     let secret = match (&config.jwt_secret, config.dev) {
         (Some(secret), _) => secret.clone().into_bytes(),

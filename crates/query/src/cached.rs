@@ -266,3 +266,20 @@ where
     T::from_answer(&*answer.await?)
         .ok_or(QueryError::Unavailable("a cached answer of another kind"))
 }
+
+/// Loads `user`'s hot entries: the viewer row and the dashboard of every range (the home
+/// screen), for the user's local today at `now`. Meant to run in the background on the user's
+/// first request (`Caches::claim_warming`); concurrent reads of the same entries wait for these
+/// loads instead of repeating them.
+pub async fn warm(
+    db: &Db,
+    user: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), QueryError> {
+    let viewer = crate::users::viewer(db, user).await?;
+    let today = domain::local_date(now, viewer.timezone);
+    for range in TimeRange::ALL {
+        crate::progress::dashboard(db, user, range, today).await?;
+    }
+    Ok(())
+}

@@ -30,7 +30,7 @@ use db::{ParamLimit, PoolStats, Pools};
 use sea_orm::DatabaseConnection;
 
 pub use cache::{CacheConfig, CacheStats};
-pub use cached::{CacheSettings, Caches};
+pub use cached::{CacheSettings, Caches, warm};
 pub use db::chunk::{IN_BUCKETS, bucket_for, in_list_chunks};
 pub use error::QueryError;
 pub use flags::{Flags, Path};

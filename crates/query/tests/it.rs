@@ -675,3 +675,6 @@ mod batched_reads {
 
 #[path = "it/summaries.rs"]
 mod summaries;
+
+#[path = "it/freshness.rs"]
+mod freshness;
