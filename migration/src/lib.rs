@@ -102,8 +102,23 @@ pub async fn current_phase(db: &DatabaseConnection) -> Result<Option<u32>, DbErr
 }
 
 /// How many migrations this build knows that the database has not applied.
+///
+/// Read-only (the gateway asks on its reader pool): sea-orm-migration's own listing first creates
+/// its history table when missing, which is a write.
 pub async fn pending_count(db: &DatabaseConnection) -> Result<usize, DbErr> {
-    Ok(Migrator::get_pending_migrations(db).await?.len())
+    use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
+    if !SchemaManager::new(db).has_table("seaql_migrations").await? {
+        return Ok(Migrator::migrations().len());
+    }
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, "SELECT version FROM seaql_migrations"))
+        .await?;
+    let applied = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "version"))
+        .collect::<Result<std::collections::HashSet<_>, _>>()?;
+    Ok(Migrator::migrations().iter().filter(|m| !applied.contains(m.name())).count())
 }
 
 /// Applies the migrations up to and including `phase`, or rolls back later ones, so the database

@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("datagen", &["domain", "entity", "db", "migration", "aggregation"]),
     ("test-support", &["db", "migration"]),
     ("bench", &["domain", "entity", "db", "datagen", "migration", "query", "gateway", "cache"]),
-    ("query", &["domain", "entity", "db", "aggregation"]),
+    ("query", &["domain", "entity", "db", "aggregation", "cache"]),
     ("dbtool", &["db", "query", "aggregation"]),
     ("gateway", &["query", "db", "migration", "domain"]),
     ("e2e", &[]),
@@ -61,6 +61,7 @@ fn check_all() -> anyhow::Result<Vec<String>> {
     );
     check_manifests(&mut res)?;
     check_sources(&mut res)?;
+    check_query_writes(&mut res)?;
     check_migrations(&mut res)?;
     Ok(res)
 }
@@ -249,6 +250,47 @@ fn check_sources(res: &mut Vec<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The one module of `query` that may open, commit or nest transactions: its commit retires the
+/// writer's cached answers, so a write anywhere else would leave them stale.
+const WRITES_MODULE: &str = "crates/query/src/writes.rs";
+
+/// What only `WRITES_MODULE` may spell: every way to open a transaction (what can be committed
+/// must first be begun), and writes straight on the reader pool, which refuses them at run time
+/// anyway. Spelled in pieces so this file does not trip its own check.
+const TRANSACTION_CALLS: [&str; 7] = [
+    concat!("begin", "_write("),
+    concat!(".beg", "in()"),
+    concat!("begin_with", "_options"),
+    concat!(".trans", "action("),
+    concat!("Transaction", "Trait"),
+    concat!("db.conn", ".execute"),
+    concat!("exec(&", "db.conn"),
+];
+
+fn check_query_writes(res: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    rust_files(&project_root().join("crates/query/src"), &mut files)?;
+    for file in files {
+        let shown = file.strip_prefix(project_root()).unwrap_or(&file).display().to_string();
+        bypasses_writes(&shown, &fs::read_to_string(&file)?, res);
+    }
+    Ok(())
+}
+
+fn bypasses_writes(shown: &str, text: &str, res: &mut Vec<String>) {
+    if shown == WRITES_MODULE {
+        return;
+    }
+    for (idx, line) in text.lines().enumerate() {
+        if let Some(call) = TRANSACTION_CALLS.iter().find(|it| line.contains(*it)) {
+            res.push(format!(
+                "{shown}:{}: `{call}` outside {WRITES_MODULE}: write through writes::begin and Write::commit, which retire the cached answers",
+                idx + 1
+            ));
+        }
+    }
+}
+
 fn check_migrations(res: &mut Vec<String>) -> anyhow::Result<()> {
     let src = project_root().join("migration/src");
     let lib = fs::read_to_string(src.join("lib.rs"))?;
@@ -279,12 +321,26 @@ fn check_migrations(res: &mut Vec<String>) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_architecture_table, check_layers};
+    use super::{bypasses_writes, check_architecture_table, check_layers};
 
     #[test]
     fn tidy() {
         let violations = super::check_all().unwrap();
         assert!(violations.is_empty(), "tidy found problems:\n{}", violations.join("\n"));
+    }
+
+    /// A write function that commits its own transaction is caught; the one module that may is not.
+    #[test]
+    fn a_write_that_bypasses_the_commit_helper_is_caught() {
+        let planted = "let txn = db::begin_write(&db.conn).await?;\n    txn.commit().await?;\n    db.conn.execute_raw(stmt).await?;";
+        let mut res = Vec::new();
+        bypasses_writes("crates/query/src/new_feature.rs", planted, &mut res);
+        assert_eq!(res.len(), 2, "{res:?}");
+        assert!(res[1].starts_with("crates/query/src/new_feature.rs:3:"), "{res:?}");
+        assert!(res[0].starts_with("crates/query/src/new_feature.rs:1:"), "{res:?}");
+        res.clear();
+        bypasses_writes(super::WRITES_MODULE, planted, &mut res);
+        assert!(res.is_empty(), "{res:?}");
     }
 
     /// The checks catch what they exist for: a planted edge, a changed metadata shape, a table

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use test_support::{TestDb, backend_tests};
 use tower::ServiceExt;
 
-use super::{now, seed, state, state_on};
+use super::{now, seed, state_on};
 use gateway::{AppState, Auth, Clock, Limits, app};
 
 const TWO_MB: usize = 2 * 1024 * 1024;
@@ -358,7 +358,9 @@ backend_tests! {
     }
 
     async fn readyz_answers_503_while_migrations_are_pending(t: &TestDb) {
-        let state = state(t).await;
+        // One pool, the test's own, so that closing it below closes the gateway's.
+        seed(t).await;
+        let state = state_on(t.db.clone(), db::ParamLimit::D1);
         let ready = |state: AppState| async move {
             let request = HttpRequest::get("/readyz").body(Body::empty()).unwrap();
             let (status, _, body) = send(&state, request).await;

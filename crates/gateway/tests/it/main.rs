@@ -5,6 +5,7 @@
 
 mod binary;
 mod browser;
+mod cache;
 mod http;
 mod workflow;
 
@@ -15,7 +16,7 @@ use datagen::SeedConfig;
 use db::ParamLimit;
 use gateway::{AppState, Auth, Clock, Limits, app};
 use http_body_util::BodyExt;
-use query::{Db, Flags, UserId};
+use query::{CacheSettings, Db, Flags, UserId};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use test_support::{TestDb, backend_tests};
@@ -35,14 +36,21 @@ async fn seed(t: &TestDb) {
     datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
 }
 
+/// A gateway without caches: every read reaches `conn` (tests that count statements).
 fn state_on(conn: sea_orm::DatabaseConnection, limit: ParamLimit) -> AppState {
     let db = Db::new(conn, migration::LATEST_PHASE, limit, Flags::OPTIMIZED).unwrap();
     AppState::with_clock(db, Auth::new(b"test-secret"), Limits::DEFAULT, Clock::Fixed(now()))
 }
 
+/// The gateway as it runs, over seeded data: split pools and caches on, so every test that
+/// writes and reads again also checks that no cached answer is stale.
 async fn state(t: &TestDb) -> AppState {
     seed(t).await;
-    state_on(t.db.clone(), ParamLimit::D1)
+    let db =
+        Db::from_pools(t.pools().await, migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED)
+            .unwrap()
+            .with_caches(CacheSettings::default());
+    AppState::with_clock(db, Auth::new(b"test-secret"), Limits::DEFAULT, Clock::Fixed(now()))
 }
 
 async fn run(state: &AppState, user: Option<i64>, query: &str, variables: Value) -> Value {
