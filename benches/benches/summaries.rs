@@ -4,7 +4,9 @@
 //!
 //! 1. the original path on the phase-0 schema (what the original ran);
 //! 2. the phase-1 statement over raw set lines, on the phase-2 database (the rollout fallback);
-//! 3. the phase-2 statement over the summaries, same database.
+//! 3. the phase-2 statement over the summaries, same database;
+//! 4. the same through the progress cache (`query::progress::dashboard` on a `Db` with caches):
+//!    a hit after the block's first call, as for a user who reads again before writing.
 //!
 //! Then preference reads (PDR §5) on the phase-2 database: the warm-up percentages parsed from
 //! their JSON text against read from their columns.
@@ -20,8 +22,8 @@ use std::hint::black_box;
 use chrono::NaiveDate;
 use common::{interleaved, seeded_db_url, timed};
 use db::{DbConfig, ParamLimit};
-use query::progress::{Plan, TimeRange, dashboard_by};
-use query::{Db, Flags, Path, UserId};
+use query::progress::{Plan, TimeRange, dashboard, dashboard_by};
+use query::{CacheSettings, Db, Flags, Path, UserId};
 
 const ROUNDS: usize = 3;
 const CALLS: usize = 1000;
@@ -43,18 +45,22 @@ fn main() {
     };
     let phase0 = open(seeded_db_url("SWOLE_BENCH_PHASE0", "data/bench0.db"), 0);
     let phase2 = open(seeded_db_url("SWOLE_BENCH_PHASE2", "data/bench2.db"), 2);
+    let cached2 = phase2.clone().with_caches(CacheSettings::default());
     let sqlite = [
-        ("original, phase 0", &phase0, Plan::Original),
-        ("raw rows, phase 2", &phase2, Plan::OneStatement),
-        ("summaries, phase 2", &phase2, Plan::Summaries),
+        ("original, phase 0", &phase0, Some(Plan::Original)),
+        ("raw rows, phase 2", &phase2, Some(Plan::OneStatement)),
+        ("summaries, phase 2", &phase2, Some(Plan::Summaries)),
+        ("cached, phase 2", &cached2, None),
     ];
     run(&runtime, "SQLite", &sqlite);
     preferences(&runtime, "SQLite", &phase2);
     if let Ok(url) = std::env::var("SWOLE_BENCH_PG_URL") {
         let pg = open(url, 2);
+        let cached = pg.clone().with_caches(CacheSettings::default());
         let paths = [
-            ("raw rows, phase 2", &pg, Plan::OneStatement),
-            ("summaries, phase 2", &pg, Plan::Summaries),
+            ("raw rows, phase 2", &pg, Some(Plan::OneStatement)),
+            ("summaries, phase 2", &pg, Some(Plan::Summaries)),
+            ("cached, phase 2", &cached, None),
         ];
         run(&runtime, "PostgreSQL", &paths);
         preferences(&runtime, "PostgreSQL", &pg);
@@ -76,13 +82,18 @@ fn preferences(runtime: &tokio::runtime::Runtime, backend: &str, db: &Db) {
     });
 }
 
-fn run(runtime: &tokio::runtime::Runtime, backend: &str, paths: &[(&str, &Db, Plan)]) {
+/// Each path's dashboard: a plan run directly, or `None` for the cached service call.
+fn run(runtime: &tokio::runtime::Runtime, backend: &str, paths: &[(&str, &Db, Option<Plan>)]) {
     let labels: Vec<&str> = paths.iter().map(|p| p.0).collect();
     for range in TimeRange::ALL {
         interleaved(&format!("{backend} dashboard {range:?}"), &labels, ROUNDS, |i| {
             let (_, db, plan) = paths[i];
             timed(runtime, CALLS, async || {
-                black_box(dashboard_by(db, plan, USER, range, today()).await.expect("dashboard"));
+                let answer = match plan {
+                    Some(plan) => dashboard_by(db, plan, USER, range, today()).await,
+                    None => dashboard(db, USER, range, today()).await,
+                };
+                black_box(answer.expect("dashboard"));
             })
         });
     }

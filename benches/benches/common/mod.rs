@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-/// Times `n` calls and returns the latency histogram in microseconds.
+/// Times `n` calls and returns the latency histogram in nanoseconds (a cache hit takes less than
+/// a microsecond).
 pub(crate) fn timed(
     runtime: &tokio::runtime::Runtime,
     n: usize,
@@ -19,8 +20,8 @@ pub(crate) fn timed(
         for _ in 0..n {
             let started = Instant::now();
             call().await;
-            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            hist.record(micros.max(1)).expect("in range");
+            let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            hist.record(nanos.max(1)).expect("in range");
         }
     });
     hist
@@ -38,17 +39,17 @@ pub(crate) fn seeded_db_url(var: &str, default: &str) -> String {
     format!("sqlite://{path}")
 }
 
-/// A latency quantile of `hist` in milliseconds.
+/// A latency quantile of `hist` (nanoseconds) in milliseconds.
 pub(crate) fn ms(hist: &Histogram<u64>, quantile: f64) -> f64 {
-    hist.value_at_quantile(quantile) as f64 / 1000.0
+    hist.value_at_quantile(quantile) as f64 / 1_000_000.0
 }
 
 /// Runs `paths` (labels) in alternating blocks of `calls` calls, `rounds` times, so drift on the
 /// machine lands on every path alike; `block(i)` times one block of path `i`.
 ///
 /// Prints each block's p50/p95/p99 and, per round, the ratio of each path to the next (the gain
-/// of that step) and of the first to the last (the whole gain); then the spread of every ratio
-/// over the rounds.
+/// of that step) and of every earlier path to the last (the gain up to the last); then the
+/// spread of every ratio over the rounds.
 pub(crate) fn interleaved(
     what: &str,
     paths: &[&str],
@@ -57,15 +58,16 @@ pub(crate) fn interleaved(
 ) {
     let mut steps: Vec<(String, usize, usize)> =
         (1..paths.len()).map(|i| (format!("{} / {}", paths[i - 1], paths[i]), i - 1, i)).collect();
-    if paths.len() > 2 {
-        steps.push((format!("{} / {}", paths[0], paths[paths.len() - 1]), 0, paths.len() - 1));
+    let last = paths.len() - 1;
+    for i in 0..last.saturating_sub(1) {
+        steps.push((format!("{} / {}", paths[i], paths[last]), i, last));
     }
     let mut ratios = vec![Vec::new(); steps.len()];
     for round in 1..=rounds {
         let hists: Vec<Histogram<u64>> = (0..paths.len()).map(&mut block).collect();
         for (label, hist) in paths.iter().zip(&hists) {
             println!(
-                "{what}, round {round}: {label:<28} p50 {:>8.3} ms  p95 {:>8.3} ms  p99 {:>8.3} ms",
+                "{what}, round {round}: {label:<28} p50 {:>9.4} ms  p95 {:>9.4} ms  p99 {:>9.4} ms",
                 ms(hist, 0.5),
                 ms(hist, 0.95),
                 ms(hist, 0.99)
