@@ -78,7 +78,10 @@ fn the_embedded_default_migrates_serves_and_stops_on_sigterm() {
     let path = std::env::temp_dir().join(format!("swole-gateway-bin-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let url = format!("sqlite://{}?mode=rwc", path.display());
-    let gateway = start(&["--database-url", &url, "--jwt-secret", "s3cret"]).unwrap();
+    // A fresh file: the writer creates it before the read-only readers open it.
+    let tuned = ["--cache-progress-bytes", "1048576", "--cache-progress-ttl-s", "60"];
+    let gateway =
+        start(&[&["--database-url", &url, "--jwt-secret", "s3cret"][..], &tuned].concat()).unwrap();
     assert_eq!(gateway.request("GET", "/healthz", "").0, 200);
     assert_eq!(gateway.request("GET", "/readyz", "").0, 200, "migrations were applied");
     let (status, page) = gateway.request("GET", "/", "");
@@ -93,9 +96,9 @@ fn the_embedded_default_migrates_serves_and_stops_on_sigterm() {
     );
     assert!(gateway.terminate().success(), "SIGTERM is a graceful stop");
 
-    // Production: no GraphiQL, no introspection.
-    let gateway =
-        start(&["--database-url", &url, "--jwt-secret", "s3cret", "--production"]).unwrap();
+    // Production: no GraphiQL, no introspection; here also the rollout's fallback, no caches.
+    let args = ["--database-url", &url, "--jwt-secret", "s3cret", "--production", "--no-cache"];
+    let gateway = start(&[&args[..], &["--sqlite-readers", "2"]].concat()).unwrap();
     assert_eq!(gateway.request("GET", "/", "").0, 404);
     assert_eq!(
         gateway.request("POST", "/graphql", introspection),
