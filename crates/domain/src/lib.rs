@@ -7,6 +7,7 @@
 //! This crate does no IO and knows no database or framework.
 
 mod calendar;
+mod choices;
 mod set;
 mod similarity;
 mod streaks;
@@ -15,6 +16,10 @@ mod validate;
 mod whoop;
 
 pub use calendar::{TimeZoneError, UserTimeZone, iso_week_start, local_date};
+pub use choices::{
+    BodyweightSource, ExperienceLevel, ProgressionType, RecoveryPlannerStrategy, RightSwipeAction,
+    UnknownChoice, WarmupRepsStrategy, WarmupStrategy,
+};
 pub use set::{DerivedSet, SetType, UnknownSetType, e1rm_kg, normalize_exercise_name, volume_load};
 pub use similarity::name_similarity;
 pub use streaks::{Consistency, consistency};

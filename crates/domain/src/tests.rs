@@ -137,6 +137,40 @@ fn units_and_set_types_parse_and_print() {
 }
 
 #[test]
+fn preference_choices_are_the_originals_words() {
+    use crate::{
+        BodyweightSource, ExperienceLevel, ProgressionType, RecoveryPlannerStrategy,
+        RightSwipeAction, WarmupRepsStrategy, WarmupStrategy,
+    };
+    // The words the original stored (its schema comments and zod enums), set by set.
+    type Parses = fn(&str) -> bool;
+    let sets: [(Vec<&str>, Parses); 7] = [
+        (vec!["percentage", "fixed", "history", "none"], |s| s.parse::<WarmupStrategy>().is_ok()),
+        (vec!["match_working", "descending", "fixed"], |s| s.parse::<WarmupRepsStrategy>().is_ok()),
+        (vec!["linear", "percentage", "adaptive"], |s| s.parse::<ProgressionType>().is_ok()),
+        (vec!["collapse_expand", "none"], |s| s.parse::<RightSwipeAction>().is_ok()),
+        (vec!["conservative", "moderate", "adaptive", "aggressive"], |s| {
+            s.parse::<RecoveryPlannerStrategy>().is_ok()
+        }),
+        (vec!["beginner", "intermediate", "advanced"], |s| s.parse::<ExperienceLevel>().is_ok()),
+        (vec!["manual", "whoop"], |s| s.parse::<BodyweightSource>().is_ok()),
+    ];
+    for (words, parses) in sets {
+        for word in &words {
+            assert!(parses(word), "{word}");
+            assert!(!parses(&word.to_uppercase()), "stored words are lower case: {word}");
+        }
+        assert!(!parses("yolo"));
+    }
+    assert_eq!(WarmupStrategy::History.as_str(), "history");
+    let err = "yolo".parse::<WarmupStrategy>().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unknown warm-up strategy `yolo`: expected one of percentage, fixed, history, none"
+    );
+}
+
+#[test]
 fn exercise_names_normalize() {
     let cases = [
         ("Bench Press", "bench press"),

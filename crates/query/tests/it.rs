@@ -465,10 +465,10 @@ mod writes {
                 assert!((edited.one_rm_estimate.unwrap() - 100.0 * 36.0 / 34.0).abs() < 1e-9);
 
                 // Renaming a kept template line keeps its id and its history's link.
-                templates::update(db, UserId(1), template, "Push", &[LineInput { id: Some(lines[0].id), exercise_name: "Bench Press".to_owned() }], now).await.unwrap();
+                templates::update(db, UserId(1), template, "Push", &[LineInput { id: Some(lines[0].id), exercise_name: "Bench Press".to_owned(), warmup_strategy: None }], now).await.unwrap();
                 let after = template_exercises(db, UserId(1), template).await.unwrap();
                 assert_eq!(after.iter().map(|it| it.id).collect::<Vec<_>>(), vec![lines[0].id]);
-                assert!(templates_page(db, UserId(1), "", None, 100).await.unwrap().iter().any(|it| it.id == template && it.name == "Push"));
+                assert!(templates_page(db, UserId(1), "", query::templates::TemplateOrder::Name, None, 100).await.unwrap().iter().any(|it| it.id == template && it.name == "Push"));
 
                 workouts::delete(db, UserId(1), session.id).await.unwrap();
                 assert!(matches!(workout(db, UserId(1), session.id).await.unwrap_err(), QueryError::NotFound { .. }));
@@ -649,7 +649,7 @@ mod batched_reads {
                 assert_eq!(got.iter().map(|l| l.id).collect::<Vec<_>>(), expected.iter().map(|l| l.id).collect::<Vec<_>>());
                 assert!(got.iter().zip(&expected).all(|(a, b)| a.weight_kg == b.weight_kg && a.resolved_exercise_name == b.resolved_exercise_name));
 
-                let own = templates_page(&db, UserId(1), "", None, 1000).await.unwrap();
+                let own = templates_page(&db, UserId(1), "", query::templates::TemplateOrder::Name, None, 1000).await.unwrap();
                 let template_ids: Vec<i64> = own.iter().map(|t| t.id).collect();
                 let batched = template_lines_for(&db, UserId(1), &template_ids).await.unwrap();
                 let mut one_by_one = Vec::new();

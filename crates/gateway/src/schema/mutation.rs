@@ -6,7 +6,7 @@ use domain::Limits;
 use query::{exercises, preferences, templates, workouts};
 
 use super::types::{Preferences, Template, Workout};
-use super::units::{SetType, WeightUnit};
+use super::units::{SetType, WarmupStrategy, WeightUnit};
 use super::{AtMost, caller, now, parse_id, parse_opt_id};
 use crate::error::OrClient;
 
@@ -122,6 +122,9 @@ pub(crate) struct SetUpdateInput {
 pub(crate) struct TemplateLineInput {
     id: Option<ID>,
     exercise_name: String,
+    /// The line's warm-up strategy; absent uses the user's preference. Lines of one exercise
+    /// share it (the template keeps one per exercise name).
+    warmup_strategy: Option<WarmupStrategy>,
 }
 
 #[derive(Debug, Default)]
@@ -237,10 +240,29 @@ impl MutationRoot {
         let mut lines = Vec::with_capacity(exercises.len());
         for (idx, it) in exercises.into_iter().enumerate() {
             let line_id = parse_opt_id(ctx, &format!("exercises[{idx}].id"), it.id.as_ref())?;
-            lines.push(templates::LineInput { id: line_id, exercise_name: it.exercise_name });
+            lines.push(templates::LineInput {
+                id: line_id,
+                exercise_name: it.exercise_name,
+                warmup_strategy: it.warmup_strategy.map(Into::into),
+            });
         }
         templates::update(db, user, id, &name, &lines, now(ctx)).await.or_client(ctx)?;
         Ok(true)
+    }
+
+    /// Copies one of the user's templates with its lines in order, their links and its warm-up
+    /// settings, as `name` or "<name> Copy"; a name the user already has gets " (2)", " (3)", ….
+    async fn duplicate_template(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: Option<String>,
+    ) -> Result<Template> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        let copy =
+            templates::duplicate(db, user, id, name.as_deref(), now(ctx)).await.or_client(ctx)?;
+        Ok(templates::template(db, user, copy).await.or_client(ctx)?.into())
     }
 
     /// Deletes one of the user's templates (its workouts stay).

@@ -2,6 +2,8 @@
 
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{Context, Result};
+use chrono::{DateTime, Utc};
+use query::templates;
 
 use crate::error::{ErrorCode, client_error};
 
@@ -17,6 +19,41 @@ pub(super) fn decode_after<K: serde::de::DeserializeOwned + serde::Serialize>(
             })
         })
         .transpose()
+}
+
+/// A templates page's cursor: the sort key of its last template in the list's order (instants as
+/// nanoseconds, which is what the database stores at most).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) enum TemplateCursor {
+    Name(String, i64),
+    Newest(i64, i64),
+    LastUsed(Option<i64>, i64),
+    MostUsed(i64, i64),
+}
+
+impl TemplateCursor {
+    pub(super) fn from_key(key: templates::TemplateKey) -> Self {
+        let nanos = |at: DateTime<Utc>| at.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        match key {
+            templates::TemplateKey::Name(name, id) => Self::Name(name, id),
+            templates::TemplateKey::Newest(at, id) => Self::Newest(nanos(at), id),
+            templates::TemplateKey::LastUsed(at, id) => Self::LastUsed(at.map(nanos), id),
+            templates::TemplateKey::MostUsed(uses, id) => Self::MostUsed(uses, id),
+        }
+    }
+
+    pub(super) fn into_key(self) -> templates::TemplateKey {
+        match self {
+            Self::Name(name, id) => templates::TemplateKey::Name(name, id),
+            Self::Newest(at, id) => {
+                templates::TemplateKey::Newest(DateTime::from_timestamp_nanos(at), id)
+            }
+            Self::LastUsed(at, id) => {
+                templates::TemplateKey::LastUsed(at.map(DateTime::from_timestamp_nanos), id)
+            }
+            Self::MostUsed(uses, id) => templates::TemplateKey::MostUsed(uses, id),
+        }
+    }
 }
 
 /// The rows to fetch for a page of `first`: one more tells whether a next page exists.

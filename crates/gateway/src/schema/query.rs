@@ -7,13 +7,14 @@ use domain::Limits;
 use query::progress::{self, TimeRange as Range};
 use query::{analytics, exercises, preferences, templates, users, workouts};
 
+use super::paging::TemplateCursor;
 use super::paging::{decode_after, fetch_count, page};
 use super::types::{
     ConsistencyStats, Dashboard, ExerciseSummary, LastExerciseData, LinkingSuggestion,
     MasterExercise, PeriodTotals, PersonalRecord, Preferences, ProgressPoint, SetLine, Template,
     TopExercise, TrendWeek, ViewerView, Workout,
 };
-use super::units::{TimeRange, WeightUnit, shown, shown_opt};
+use super::units::{TemplateOrder, TimeRange, WeightUnit, shown, shown_opt};
 use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
 use crate::error::OrClient;
 
@@ -103,7 +104,9 @@ impl QueryRoot {
         Ok(workouts::workout(db, user, id).await.or_client(ctx)?.into())
     }
 
-    /// The user's templates whose name contains `search` (any case), by name, a page at a time.
+    /// The user's templates whose name contains `search` (any case), in `orderBy` (by name, newest
+    /// first, last used or most used), a page at a time, each with how often and how lately it
+    /// was used.
     #[graphql(
         complexity = "usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity)"
     )]
@@ -111,16 +114,31 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] search: String,
+        #[graphql(default)] order_by: TemplateOrder,
         #[graphql(default = 50, validator(custom = "Within(Limits::PAGE_SIZE)"))] first: i32,
         after: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<(String, i64)>, Template>> {
+    ) -> Result<Connection<OpaqueCursor<TemplateCursor>, Template>> {
         let (user, db) = caller(ctx)?;
-        let key = decode_after::<(String, i64)>(ctx, after)?;
+        let key = decode_after::<TemplateCursor>(ctx, after)?;
         let had_key = key.is_some();
-        let rows = templates::templates_page(db, user, &search, key, fetch_count(first))
-            .await
-            .or_client(ctx)?;
-        Ok(page(rows, first, had_key, |t| OpaqueCursor((t.name.clone(), t.id)), Template::from))
+        let order = templates::TemplateOrder::from(order_by);
+        let rows = templates::templates_page(
+            db,
+            user,
+            &search,
+            order,
+            key.map(TemplateCursor::into_key),
+            fetch_count(first),
+        )
+        .await
+        .or_client(ctx)?;
+        Ok(page(
+            rows,
+            first,
+            had_key,
+            |t| OpaqueCursor(TemplateCursor::from_key(t.key(order))),
+            Template::from,
+        ))
     }
 
     /// The user's master exercises whose name contains `search`, by name, a page at a time.

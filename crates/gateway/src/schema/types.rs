@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use query::{preferences, progress, templates, workouts};
 
 use super::children_of;
-use super::units::{SetType, WeightUnit, shown, shown_opt};
+use super::units::{SetType, WarmupStrategy, WeightUnit, shown, shown_opt};
 use crate::loaders::{LinkedMasters, TemplateLines, WorkoutSets};
 
 #[derive(Debug, SimpleObject)]
@@ -133,13 +133,28 @@ pub(crate) struct WorkoutExercise {
 pub(crate) struct Template {
     pub(super) id: ID,
     pub(super) name: String,
+    pub(super) created_at: DateTime<Utc>,
+    /// When the latest workout started from this template took place; null when never used.
+    pub(super) last_used: Option<DateTime<Utc>>,
+    /// How many of the user's workouts were started from this template.
+    pub(super) use_count: i64,
     #[graphql(skip)]
     pub(super) key: i64,
+    #[graphql(skip)]
+    pub(super) warmup: std::collections::BTreeMap<String, domain::WarmupStrategy>,
 }
 
 impl From<templates::TemplateView> for Template {
     fn from(it: templates::TemplateView) -> Self {
-        Self { id: it.id.into(), name: it.name, key: it.id }
+        Self {
+            id: it.id.into(),
+            name: it.name,
+            created_at: it.created_at,
+            last_used: it.last_used,
+            use_count: it.use_count,
+            key: it.id,
+            warmup: it.warmup,
+        }
     }
 }
 
@@ -152,6 +167,7 @@ impl Template {
             .iter()
             .map(|l| TemplateExercise {
                 id: l.id.into(),
+                warmup_strategy: self.warmup.get(&l.exercise_name).map(|&it| it.into()),
                 exercise_name: l.exercise_name.clone(),
                 order_index: l.order_index,
                 linking_rejected: l.linking_rejected,
@@ -184,6 +200,8 @@ pub(crate) struct TemplateExercise {
     pub(super) exercise_name: String,
     pub(super) order_index: i32,
     pub(super) linking_rejected: bool,
+    /// The warm-up strategy the template sets for this exercise; null uses the user's preference.
+    pub(super) warmup_strategy: Option<WarmupStrategy>,
     #[graphql(skip)]
     pub(super) key: i64,
 }

@@ -79,6 +79,84 @@ impl From<SetType> for domain::SetType {
     }
 }
 
+/// How warm-up sets are proposed for an exercise.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::WarmupStrategy")]
+pub enum WarmupStrategy {
+    Percentage,
+    Fixed,
+    History,
+    None,
+}
+
+/// How the reps of proposed warm-up sets are chosen.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::WarmupRepsStrategy")]
+pub enum WarmupRepsStrategy {
+    MatchWorking,
+    Descending,
+    Fixed,
+}
+
+/// How the next session's weights are progressed.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::ProgressionType")]
+pub enum ProgressionType {
+    Linear,
+    Percentage,
+    Adaptive,
+}
+
+/// What a right swipe on an exercise card does.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::RightSwipeAction")]
+pub enum RightSwipeAction {
+    CollapseExpand,
+    None,
+}
+
+/// How strongly the recovery planner adjusts a session.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::RecoveryPlannerStrategy")]
+pub enum RecoveryPlannerStrategy {
+    Conservative,
+    Moderate,
+    Adaptive,
+    Aggressive,
+}
+
+/// The lifter's experience.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::ExperienceLevel")]
+pub enum ExperienceLevel {
+    Beginner,
+    Intermediate,
+    Advanced,
+}
+
+/// Where the stored bodyweight came from.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::BodyweightSource")]
+pub enum BodyweightSource {
+    Manual,
+    Whoop,
+}
+
+/// The orders a list of templates comes in.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "query::templates::TemplateOrder")]
+pub enum TemplateOrder {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Newest first.
+    Newest,
+    /// Latest workout first; never-used templates last.
+    LastUsed,
+    /// Most workouts first.
+    MostUsed,
+}
+
 /// A derived weight (volume, maximum, e1RM, trend point) of `kg` kilograms as shown in `unit`:
 /// converted once, rounded to 0.01.
 pub(super) fn shown(unit: domain::WeightUnit, kg: f64) -> f64 {

@@ -7,6 +7,7 @@ mod binary;
 mod browser;
 mod cache;
 mod http;
+mod templates;
 mod workflow;
 
 use async_graphql::{Request, Variables};
@@ -300,6 +301,7 @@ backend_tests! {
             format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ updateTemplate(id: "{other_template}", name: "Mine", exercises: []) }}"#),
             format!(r#"mutation {{ deleteTemplate(id: "{other_template}") }}"#),
+            format!(r#"mutation {{ duplicateTemplate(id: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ startWorkout(templateId: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ updateSets(updates: [{{id: "{other_set}", weight: 1.0, unit: KG, reps: 1}}]) }}"#),
             format!(r#"{{ workout(id: "{other_workout}") {{ id }} }}"#),
@@ -403,6 +405,11 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
         "template(id) > exercises > master",
         "query($t: ID!) { template(id: $t) { exercises { master { name } } } }",
         3,
+    ),
+    (
+        "templates (last used) > exercises",
+        "{ templates(orderBy: LAST_USED) { edges { node { name lastUsed useCount exercises { warmupStrategy } } } } }",
+        2,
     ),
     ("masterExercises", "{ masterExercises(first: 50) { edges { node { name } } } }", 1),
     (

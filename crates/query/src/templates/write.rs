@@ -6,10 +6,15 @@
 //! lines that point at them survive (the original deleted and re-inserted every line). Each write
 //! is one transaction that refreshes the resolutions it changed.
 
+use std::collections::{BTreeMap, HashSet};
+
 use chrono::{DateTime, Utc};
-use domain::{Limits, ValidationError, Violation, check_name, normalize_exercise_name};
+use domain::{
+    Limits, ValidationError, Violation, WarmupStrategy, check_name, normalize_exercise_name,
+};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, Value};
 
+use super::read::{parse_warmup, warmup_text};
 use crate::owned::{Owned, delete_owned};
 use crate::resolution::refresh;
 use crate::{Db, QueryError, UserId, writes};
@@ -20,6 +25,8 @@ use crate::{Db, QueryError, UserId, writes};
 pub struct LineInput {
     pub id: Option<i64>,
     pub exercise_name: String,
+    /// The line's warm-up strategy; `None` uses the user's preference.
+    pub warmup_strategy: Option<WarmupStrategy>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -184,13 +191,14 @@ pub async fn update(
 ) -> Result<(), QueryError> {
     let names: Vec<String> = lines.iter().map(|it| it.exercise_name.clone()).collect();
     let (name, clean) = validate(name, &names)?;
+    let warmup = warmup_of(lines, &clean)?;
     let write = writes::begin(db, user).await?;
     let txn: &DatabaseTransaction = &write;
     let renamed = txn
         .execute_raw(stmt(
             txn,
-            "UPDATE workout_templates SET name = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
-            vec![name.into(), now.into(), template_id.into(), user.0.into()],
+            "UPDATE workout_templates SET name = $1, warmup_config = $2, updated_at = $3 WHERE id = $4 AND user_id = $5",
+            vec![name.into(), warmup_text(&warmup).into(), now.into(), template_id.into(), user.0.into()],
         ))
         .await?;
     if renamed.rows_affected() == 0 {
@@ -239,6 +247,258 @@ pub async fn update(
     refresh(db, txn, user, &touched).await?;
     write.commit().await?;
     Ok(())
+}
+
+/// The template's warm-up map from its lines (the original keyed it by exercise name): two lines of
+/// one exercise with different strategies are refused.
+fn warmup_of(
+    lines: &[LineInput],
+    names: &[String],
+) -> Result<BTreeMap<String, WarmupStrategy>, QueryError> {
+    let mut map: BTreeMap<String, WarmupStrategy> = BTreeMap::new();
+    let mut found = Vec::new();
+    for (idx, (line, name)) in lines.iter().zip(names).enumerate() {
+        let Some(strategy) = line.warmup_strategy else { continue };
+        match map.insert(name.clone(), strategy) {
+            Some(earlier) if earlier != strategy => found.push(Violation {
+                field: format!("exercises[{idx}].warmupStrategy"),
+                rule: format!("must equal the warm-up strategy of the earlier line of {name}"),
+            }),
+            _ => {}
+        }
+    }
+    if found.is_empty() { Ok(map) } else { Err(ValidationError(found).into()) }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Source {
+    name: String,
+    warmup_config: Option<String>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SourceLine {
+    exercise_name: String,
+    linking_rejected: bool,
+    master_exercise_id: Option<i64>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Name {
+    name: String,
+}
+
+/// The name a copy gets: `name` (by default "<source> Copy"), else the first of "<name> (2)",
+/// "<name> (3)", … that none of the user's templates has.
+fn free_name(name: &str, taken: &HashSet<String>) -> String {
+    if !taken.contains(name) {
+        return name.to_owned();
+    }
+    // One of the first `taken.len() + 2` numbers is free (pigeonhole).
+    (2..taken.len() + 3)
+        .map(|n| format!("{name} ({n})"))
+        .find(|it| !taken.contains(it))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// Copies one of the user's templates with its lines in order: each line keeps its link (or its
+/// rejection of linking) and the template its warm-up settings. The copy is named `name`, or
+/// "<source> Copy", made unique among the user's templates with " (2)", " (3)", ….
+pub async fn duplicate(
+    db: &Db,
+    user: UserId,
+    template_id: i64,
+    name: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64, QueryError> {
+    let wanted = name
+        .map(|it| check_name("name", it))
+        .transpose()
+        .map_err(|it| ValidationError(vec![it]))?;
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    let source = Source::find_by_statement(stmt(
+        txn,
+        "SELECT name, warmup_config FROM workout_templates WHERE user_id = $1 AND id = $2",
+        vec![user.0.into(), template_id.into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(QueryError::NotFound { entity: "template", id: template_id })?;
+    parse_warmup(source.warmup_config.clone())?;
+    let base = wanted.unwrap_or_else(|| format!("{} Copy", source.name));
+    let taken: HashSet<String> = Name::find_by_statement(stmt(
+        txn,
+        "SELECT name FROM workout_templates WHERE user_id = $1",
+        vec![user.0.into()],
+    ))
+    .all(txn)
+    .await?
+    .into_iter()
+    .map(|it| it.name)
+    .collect();
+    let copy_name = free_name(&base, &taken);
+    let copy_name = check_name("name", &copy_name).map_err(|it| ValidationError(vec![it]))?;
+    let insert = stmt(
+        txn,
+        "INSERT INTO workout_templates (user_id, name, warmup_config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        vec![user.0.into(), copy_name.into(), source.warmup_config.into(), now.into()],
+    );
+    let copy = Id::find_by_statement(insert)
+        .one(txn)
+        .await?
+        .ok_or(QueryError::Unavailable("insert returned no id"))?
+        .id;
+    let lines = SourceLine::find_by_statement(stmt(
+        txn,
+        "SELECT te.exercise_name, te.linking_rejected, l.master_exercise_id FROM template_exercises te \
+         LEFT JOIN exercise_links l ON l.template_exercise_id = te.id \
+         WHERE te.user_id = $1 AND te.template_id = $2 ORDER BY te.order_index, te.id",
+        vec![user.0.into(), template_id.into()],
+    ))
+    .all(txn)
+    .await?;
+    let mut ids = Vec::with_capacity(lines.len());
+    for (order, line) in lines.iter().enumerate() {
+        let insert = stmt(
+            txn,
+            "INSERT INTO template_exercises (user_id, template_id, exercise_name, order_index, linking_rejected, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            vec![
+                user.0.into(),
+                copy.into(),
+                line.exercise_name.clone().into(),
+                i32::try_from(order).unwrap_or(i32::MAX).into(),
+                line.linking_rejected.into(),
+                now.into(),
+            ],
+        );
+        let id = Id::find_by_statement(insert)
+            .one(txn)
+            .await?
+            .ok_or(QueryError::Unavailable("insert returned no id"))?
+            .id;
+        match line.master_exercise_id {
+            Some(master) => {
+                txn.execute_raw(stmt(
+                    txn,
+                    "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4)",
+                    vec![user.0.into(), id.into(), master.into(), now.into()],
+                ))
+                .await?;
+            }
+            None if !line.linking_rejected => {
+                auto_link(txn, user, id, &line.exercise_name, now).await?;
+            }
+            None => {}
+        }
+        ids.push(id);
+    }
+    refresh(db, txn, user, &ids).await?;
+    write.commit().await?;
+    Ok(copy)
+}
+
+/// A line `add_lines` appends: linked to `master_exercise_id`, or refusing linking, or (neither)
+/// linked by name like every new line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLine {
+    pub exercise_name: String,
+    pub master_exercise_id: Option<i64>,
+    pub reject_linking: bool,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Count {
+    n: i64,
+    next: Option<i32>,
+}
+
+/// Appends lines to one of the user's templates, each with its linking decision (the original's
+/// `bulkCreateAndLinkExercises`); returns the new lines' ids.
+pub async fn add_lines(
+    db: &Db,
+    user: UserId,
+    template_id: i64,
+    lines: &[NewLine],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, QueryError> {
+    let mut found = Vec::new();
+    let mut names = Vec::with_capacity(lines.len());
+    for (idx, line) in lines.iter().enumerate() {
+        match check_name(&format!("exercises[{idx}].exerciseName"), &line.exercise_name) {
+            Ok(it) => names.push(it),
+            Err(it) => found.push(it),
+        }
+        if line.reject_linking && line.master_exercise_id.is_some() {
+            found.push(Violation {
+                field: format!("exercises[{idx}].rejectLinking"),
+                rule: "cannot be combined with masterExerciseId".to_owned(),
+            });
+        }
+    }
+    if !found.is_empty() {
+        return Err(ValidationError(found).into());
+    }
+    let write = writes::begin(db, user).await?;
+    let txn: &DatabaseTransaction = &write;
+    crate::owned::ensure_owned(txn, user, Owned::Template, template_id).await?;
+    for master in lines.iter().filter_map(|it| it.master_exercise_id) {
+        crate::owned::ensure_owned(txn, user, Owned::MasterExercise, master).await?;
+    }
+    let have = Count::find_by_statement(stmt(
+        txn,
+        "SELECT COUNT(*) AS n, MAX(order_index) + 1 AS next FROM template_exercises WHERE user_id = $1 AND template_id = $2",
+        vec![user.0.into(), template_id.into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(QueryError::Unavailable("count returned no row"))?;
+    if usize::try_from(have.n).unwrap_or(usize::MAX).saturating_add(lines.len()) > Limits::TEMPLATE_LINES {
+        return Err(ValidationError(vec![Violation {
+            field: "exercises".to_owned(),
+            rule: format!("a template holds at most {} lines; it has {}", Limits::TEMPLATE_LINES, have.n),
+        }])
+        .into());
+    }
+    let first = usize::try_from(have.next.unwrap_or(0)).unwrap_or(0);
+    let mut ids = Vec::with_capacity(lines.len());
+    for (idx, (line, name)) in lines.iter().zip(&names).enumerate() {
+        let insert = stmt(
+            txn,
+            "INSERT INTO template_exercises (user_id, template_id, exercise_name, order_index, linking_rejected, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            vec![
+                user.0.into(),
+                template_id.into(),
+                name.clone().into(),
+                i32::try_from(first + idx).unwrap_or(i32::MAX).into(),
+                line.reject_linking.into(),
+                now.into(),
+            ],
+        );
+        let id = Id::find_by_statement(insert)
+            .one(txn)
+            .await?
+            .ok_or(QueryError::Unavailable("insert returned no id"))?
+            .id;
+        match line.master_exercise_id {
+            Some(master) => {
+                txn.execute_raw(stmt(
+                    txn,
+                    "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4)",
+                    vec![user.0.into(), id.into(), master.into(), now.into()],
+                ))
+                .await?;
+            }
+            None if !line.reject_linking => auto_link(txn, user, id, name, now).await?,
+            None => {}
+        }
+        ids.push(id);
+    }
+    refresh(db, txn, user, &ids).await?;
+    write.commit().await?;
+    Ok(ids)
 }
 
 /// Deletes one of the user's templates; its sessions stay, detached from it.

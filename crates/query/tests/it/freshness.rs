@@ -222,7 +222,11 @@ async fn apply(db: &Db, conn: &DatabaseConnection, mutation: Mutation, started: 
             templates::create(db, USER, "Fresh template", None, &lines, at).await.unwrap();
         }
         Mutation::UpdateTemplate => {
-            let lines = [LineInput { id: Some(te.id), exercise_name: "Zercher Squat".to_owned() }];
+            let lines = [LineInput {
+                id: Some(te.id),
+                exercise_name: "Zercher Squat".to_owned(),
+                warmup_strategy: None,
+            }];
             let template = te.template_id;
             templates::update(db, USER, template, "Renamed template", &lines, at).await.unwrap();
         }
