@@ -32,6 +32,8 @@ impl Limits {
     pub const RANKING_SIZE: RangeInclusive<i32> = 1..=50;
     /// ISO weeks of an exercise's trend (`exerciseTrends(weeks)`): up to three years.
     pub const TREND_WEEKS: RangeInclusive<i32> = 1..=156;
+    /// The least name similarity a bulk link accepts (`linkSimilarExercises`).
+    pub const SIMILARITY: RangeInclusive<f64> = 0.0..=1.0;
     /// Preferences.
     pub const TARGET_WORKOUTS_PER_WEEK: RangeInclusive<f64> = 1.0..=14.0;
     pub const WARMUP_SETS: RangeInclusive<i32> = 0..=10;

@@ -86,6 +86,26 @@ impl Batched for LinkedMasters {
     }
 }
 
+/// The template exercises linked to master exercises, by master id.
+#[derive(Debug)]
+pub struct MasterLinks;
+
+impl Batched for MasterLinks {
+    type Row = exercises::LinkedLine;
+
+    fn parent(row: &Self::Row) -> i64 {
+        row.master_exercise_id
+    }
+
+    fn fetch(
+        db: &Db,
+        user: UserId,
+        parents: &[i64],
+    ) -> impl Future<Output = Result<Vec<Self::Row>, QueryError>> + Send {
+        exercises::lines_linked_to(db, user, parents)
+    }
+}
+
 /// A loader of `B`'s rows for one caller.
 #[derive(Debug)]
 pub struct ChildrenOf<B> {
@@ -121,4 +141,5 @@ pub fn install(batch: BatchRequest, db: &Db, user: UserId) -> BatchRequest {
         .data(loader::<WorkoutSets>(db, user))
         .data(loader::<TemplateLines>(db, user))
         .data(loader::<LinkedMasters>(db, user))
+        .data(loader::<MasterLinks>(db, user))
 }

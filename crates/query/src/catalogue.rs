@@ -147,6 +147,36 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             with_user(&four),
         ),
         entry(
+            "exercises.lines_linked_to (batched)",
+            exercises::read::lines_linked_to_sql(4),
+            with_user(&four),
+        ),
+        entry(
+            "templates.page (name, after)",
+            templates::read::page_sql(templates::TemplateOrder::Name, Some(true)),
+            vec![user.into(), "%push%".into(), "Push".into(), 1i64.into(), 21i64.into()],
+        ),
+        entry(
+            "templates.page (newest)",
+            templates::read::page_sql(templates::TemplateOrder::Newest, None),
+            vec![user.into(), "%%".into(), 21i64.into()],
+        ),
+        entry(
+            "templates.page (last used, after)",
+            templates::read::page_sql(templates::TemplateOrder::LastUsed, Some(true)),
+            vec![user.into(), "%%".into(), chrono::Utc::now().into(), 1i64.into(), 21i64.into()],
+        ),
+        entry(
+            "templates.page (last used, after never used)",
+            templates::read::page_sql(templates::TemplateOrder::LastUsed, Some(false)),
+            vec![user.into(), "%%".into(), 1i64.into(), 21i64.into()],
+        ),
+        entry(
+            "templates.page (most used)",
+            templates::read::page_sql(templates::TemplateOrder::MostUsed, None),
+            vec![user.into(), "%%".into(), 21i64.into()],
+        ),
+        entry(
             "analytics.linking_suggestions",
             analytics::SUGGESTION_CANDIDATES.to_owned(),
             vec![user.into(), false.into()],
@@ -165,10 +195,9 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             "workouts.last_exercise_data (sets)" => {
                 vec![user.into(), 1i64.into(), "Bench Press".into()]
             }
-            "templates.page" => {
-                vec![user.into(), "%push%".into(), String::new().into(), 0i64.into(), 21i64.into()]
-            }
+            "exercises.unlinked" => vec![user.into(), false.into()],
             "workouts.by_id"
+            | "exercises.master_by_id"
             | "templates.by_id"
             | "templates.exercises"
             | "exercises.linked_to" => {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use domain::Limits;
 use query::{exercises, preferences, templates, workouts};
 
-use super::types::{Preferences, Template, Workout};
+use super::types::{MasterExercise, Preferences, Template, Workout};
 use super::units::{SetType, WarmupStrategy, WeightUnit};
 use super::{AtMost, caller, now, parse_id, parse_opt_id};
 use crate::error::OrClient;
@@ -125,6 +125,24 @@ pub(crate) struct TemplateLineInput {
     /// The line's warm-up strategy; absent uses the user's preference. Lines of one exercise
     /// share it (the template keeps one per exercise name).
     warmup_strategy: Option<WarmupStrategy>,
+}
+
+/// A line `addTemplateExercises` appends: linked to `masterExerciseId`, or refusing linking, or
+/// (neither) linked to the master of its name, created when missing.
+#[derive(Debug, InputObject)]
+pub(crate) struct NewTemplateLineInput {
+    exercise_name: String,
+    master_exercise_id: Option<ID>,
+    #[graphql(default)]
+    reject_linking: bool,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct CreateMasterExercisePayload {
+    master: MasterExercise,
+    /// False when the user already had a master of this name (compared normalized): it is
+    /// returned unchanged.
+    created: bool,
 }
 
 #[derive(Debug, Default)]
@@ -265,6 +283,35 @@ impl MutationRoot {
         Ok(templates::template(db, user, copy).await.or_client(ctx)?.into())
     }
 
+    /// Appends lines to one of the user's templates, each with its linking decision, in one
+    /// transaction.
+    async fn add_template_exercises(
+        &self,
+        ctx: &Context<'_>,
+        template_id: ID,
+        #[graphql(validator(custom = "AtMost(Limits::TEMPLATE_LINES)"))] exercises: Vec<
+            NewTemplateLineInput,
+        >,
+    ) -> Result<Template> {
+        let (user, db) = caller(ctx)?;
+        let template_id = parse_id(ctx, "templateId", &template_id)?;
+        let mut lines = Vec::with_capacity(exercises.len());
+        for (idx, it) in exercises.into_iter().enumerate() {
+            let master_exercise_id = parse_opt_id(
+                ctx,
+                &format!("exercises[{idx}].masterExerciseId"),
+                it.master_exercise_id.as_ref(),
+            )?;
+            lines.push(templates::NewLine {
+                exercise_name: it.exercise_name,
+                master_exercise_id,
+                reject_linking: it.reject_linking,
+            });
+        }
+        templates::add_lines(db, user, template_id, &lines, now(ctx)).await.or_client(ctx)?;
+        Ok(templates::template(db, user, template_id).await.or_client(ctx)?.into())
+    }
+
     /// Deletes one of the user's templates (its workouts stay).
     async fn delete_template(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let (user, db) = caller(ctx)?;
@@ -328,6 +375,56 @@ impl MutationRoot {
         let te = parse_id(ctx, "templateExerciseId", &template_exercise_id)?;
         exercises::unlink(db, user, te, true).await.or_client(ctx)?;
         Ok(true)
+    }
+
+    /// The user's master exercise of `name` (compared normalized), created when missing.
+    async fn create_master_exercise(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        muscle_group: Option<String>,
+    ) -> Result<CreateMasterExercisePayload> {
+        let (user, db) = caller(ctx)?;
+        let (master, created) =
+            exercises::create_master(db, user, &name, muscle_group.as_deref(), now(ctx))
+                .await
+                .or_client(ctx)?;
+        Ok(CreateMasterExercisePayload { master: master.into(), created })
+    }
+
+    /// Renames one of the user's master exercises; every line linked to it resolves to the new
+    /// name at once (history included).
+    async fn rename_master_exercise(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: String,
+    ) -> Result<MasterExercise> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        exercises::rename_master(db, user, id, &name).await.or_client(ctx)?;
+        Ok(exercises::master_exercise(db, user, id).await.or_client(ctx)?.into())
+    }
+
+    /// Links every unlinked template exercise whose name is at least `minimumSimilarity` (0–1)
+    /// like the master's, except lines whose linking the user refused; answers how many.
+    async fn link_similar_exercises(
+        &self,
+        ctx: &Context<'_>,
+        master_exercise_id: ID,
+        #[graphql(default = 0.7)] minimum_similarity: f64,
+    ) -> Result<u64> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "masterExerciseId", &master_exercise_id)?;
+        exercises::link_similar(db, user, id, minimum_similarity, now(ctx)).await.or_client(ctx)
+    }
+
+    /// Removes every link to one of the user's master exercises (the master stays); answers how
+    /// many lines were unlinked.
+    async fn unlink_all_exercises(&self, ctx: &Context<'_>, master_exercise_id: ID) -> Result<u64> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "masterExerciseId", &master_exercise_id)?;
+        exercises::unlink_all(db, user, id).await.or_client(ctx)
     }
 
     /// Moves every link of `sourceId` to `targetId` and deletes the source.

@@ -10,9 +10,9 @@ use query::{analytics, exercises, preferences, templates, users, workouts};
 use super::paging::TemplateCursor;
 use super::paging::{decode_after, fetch_count, page};
 use super::types::{
-    ConsistencyStats, Dashboard, ExerciseSummary, LastExerciseData, LinkingSuggestion,
-    MasterExercise, PeriodTotals, PersonalRecord, Preferences, ProgressPoint, SetLine, Template,
-    TopExercise, TrendWeek, ViewerView, Workout,
+    ConsistencyStats, Dashboard, ExerciseSummary, LastExerciseData, LinkCandidate,
+    LinkingSuggestion, MasterExercise, PeriodTotals, PersonalRecord, Preferences, ProgressPoint,
+    SetLine, Template, TopExercise, TrendWeek, ViewerView, Workout,
 };
 use super::units::{TemplateOrder, TimeRange, WeightUnit, shown, shown_opt};
 use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
@@ -163,8 +163,39 @@ impl QueryRoot {
             first,
             had_key,
             |m| OpaqueCursor((m.normalized_name.clone(), m.id)),
-            |m| MasterExercise { id: m.id.into(), name: m.name, muscle_group: m.muscle_group },
+            |m| MasterExercise::new(m.id, m.name, m.muscle_group),
         ))
+    }
+
+    /// One of the user's master exercises.
+    async fn master_exercise(&self, ctx: &Context<'_>, id: ID) -> Result<MasterExercise> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "id", &id)?;
+        Ok(exercises::master_exercise(db, user, id).await.or_client(ctx)?.into())
+    }
+
+    /// The unlinked template exercises (linking not refused) at least `minimumSimilarity` (0–1)
+    /// like one of the user's master exercises, most similar first: what `linkSimilarExercises`
+    /// would link.
+    async fn linking_candidates(
+        &self,
+        ctx: &Context<'_>,
+        master_exercise_id: ID,
+        #[graphql(default = 0.0)] minimum_similarity: f64,
+    ) -> Result<Vec<LinkCandidate>> {
+        let (user, db) = caller(ctx)?;
+        let id = parse_id(ctx, "masterExerciseId", &master_exercise_id)?;
+        let list =
+            exercises::linking_candidates(db, user, id, minimum_similarity).await.or_client(ctx)?;
+        Ok(list
+            .into_iter()
+            .map(|c| LinkCandidate {
+                template_exercise_id: c.template_exercise_id.into(),
+                template_id: c.template_id.into(),
+                exercise_name: c.exercise_name,
+                similarity: c.similarity,
+            })
+            .collect())
     }
 
     /// One of the user's templates.

@@ -3,11 +3,11 @@
 
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use query::{preferences, progress, templates, workouts};
+use query::{exercises, preferences, progress, templates, workouts};
 
 use super::children_of;
 use super::units::{SetType, WarmupStrategy, WeightUnit, shown, shown_opt};
-use crate::loaders::{LinkedMasters, TemplateLines, WorkoutSets};
+use crate::loaders::{LinkedMasters, MasterLinks, TemplateLines, WorkoutSets};
 
 #[derive(Debug, SimpleObject)]
 pub(crate) struct ViewerView {
@@ -167,6 +167,7 @@ impl Template {
             .iter()
             .map(|l| TemplateExercise {
                 id: l.id.into(),
+                template_id: l.template_id.into(),
                 warmup_strategy: self.warmup.get(&l.exercise_name).map(|&it| it.into()),
                 exercise_name: l.exercise_name.clone(),
                 order_index: l.order_index,
@@ -177,11 +178,56 @@ impl Template {
     }
 }
 
+/// An unlinked template exercise and how like a master's name its name is (0–1).
 #[derive(Debug, SimpleObject)]
+pub(crate) struct LinkCandidate {
+    pub(super) template_exercise_id: ID,
+    pub(super) template_id: ID,
+    pub(super) exercise_name: String,
+    pub(super) similarity: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub(crate) struct MasterExercise {
     pub(super) id: ID,
     pub(super) name: String,
     pub(super) muscle_group: Option<String>,
+    #[graphql(skip)]
+    pub(super) key: i64,
+}
+
+impl MasterExercise {
+    pub(super) fn new(id: i64, name: String, muscle_group: Option<String>) -> Self {
+        Self { id: id.into(), name, muscle_group, key: id }
+    }
+}
+
+impl From<exercises::MasterView> for MasterExercise {
+    fn from(it: exercises::MasterView) -> Self {
+        Self::new(it.id, it.name, it.muscle_group)
+    }
+}
+
+#[ComplexObject]
+impl MasterExercise {
+    /// The template exercises linked to this master, by template and order (their count is the
+    /// original's "linked count").
+    async fn linked_exercises(&self, ctx: &Context<'_>) -> Result<Vec<TemplateExercise>> {
+        let lines = children_of::<MasterLinks>(ctx, self.key).await?;
+        Ok(lines
+            .iter()
+            .map(|l| TemplateExercise {
+                id: l.id.into(),
+                template_id: l.template_id.into(),
+                exercise_name: l.exercise_name.clone(),
+                order_index: l.order_index,
+                linking_rejected: l.linking_rejected,
+                warmup_strategy: l.warmup_strategy.map(Into::into),
+                key: l.id,
+            })
+            .collect())
+    }
 }
 
 #[derive(Debug, SimpleObject)]
@@ -197,6 +243,7 @@ pub(crate) struct PersonalRecord {
 #[graphql(complex)]
 pub(crate) struct TemplateExercise {
     pub(super) id: ID,
+    pub(super) template_id: ID,
     pub(super) exercise_name: String,
     pub(super) order_index: i32,
     pub(super) linking_rejected: bool,
@@ -211,11 +258,9 @@ impl TemplateExercise {
     /// The master exercise this line is linked to, if any.
     async fn master(&self, ctx: &Context<'_>) -> Result<Option<MasterExercise>> {
         let masters = children_of::<LinkedMasters>(ctx, self.key).await?;
-        Ok(masters.first().map(|m| MasterExercise {
-            id: m.id.into(),
-            name: m.name.clone(),
-            muscle_group: m.muscle_group.clone(),
-        }))
+        Ok(masters
+            .first()
+            .map(|m| MasterExercise::new(m.id, m.name.clone(), m.muscle_group.clone())))
     }
 }
 

@@ -6,6 +6,7 @@
 mod binary;
 mod browser;
 mod cache;
+mod exercises;
 mod http;
 mod templates;
 mod workflow;
@@ -302,6 +303,13 @@ backend_tests! {
             format!(r#"mutation {{ updateTemplate(id: "{other_template}", name: "Mine", exercises: []) }}"#),
             format!(r#"mutation {{ deleteTemplate(id: "{other_template}") }}"#),
             format!(r#"mutation {{ duplicateTemplate(id: "{other_template}") {{ id }} }}"#),
+            format!(r#"mutation {{ addTemplateExercises(templateId: "{other_template}", exercises: [{{exerciseName: "Squat"}}]) {{ id }} }}"#),
+            format!(r#"mutation {{ addTemplateExercises(templateId: "{own_template}", exercises: [{{exerciseName: "Squat", masterExerciseId: "{other_master}"}}]) {{ id }} }}"#),
+            format!(r#"{{ masterExercise(id: "{other_master}") {{ id }} }}"#),
+            format!(r#"{{ linkingCandidates(masterExerciseId: "{other_master}") {{ similarity }} }}"#),
+            format!(r#"mutation {{ renameMasterExercise(id: "{other_master}", name: "Mine") {{ id }} }}"#),
+            format!(r#"mutation {{ linkSimilarExercises(masterExerciseId: "{other_master}") }}"#),
+            format!(r#"mutation {{ unlinkAllExercises(masterExerciseId: "{other_master}") }}"#),
             format!(r#"mutation {{ startWorkout(templateId: "{other_template}") {{ id }} }}"#),
             format!(r#"mutation {{ updateSets(updates: [{{id: "{other_set}", weight: 1.0, unit: KG, reps: 1}}]) }}"#),
             format!(r#"{{ workout(id: "{other_workout}") {{ id }} }}"#),
@@ -413,6 +421,16 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
     ),
     ("masterExercises", "{ masterExercises(first: 50) { edges { node { name } } } }", 1),
     (
+        "masterExercises > linkedExercises",
+        "{ masterExercises(first: 50) { edges { node { name linkedExercises { exerciseName warmupStrategy } } } } }",
+        2,
+    ),
+    (
+        "linkingCandidates",
+        "query($m: ID!) { linkingCandidates(masterExerciseId: $m, minimumSimilarity: 0.5) { exerciseName similarity } }",
+        2,
+    ),
+    (
         "lastExerciseData (name)",
         "query($n: String!) { lastExerciseData(exerciseName: $n) { sets { weight } bestSet { weight } } }",
         2,
@@ -457,7 +475,8 @@ backend_tests! {
         let workout = sessions.iter().find(|w| w.user_id == 1).unwrap().id;
         let template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
         let te = lines.iter().find(|l| l.user_id == 1 && l.template_exercise_id.is_some()).unwrap();
-        let vars = json!({"w": workout.to_string(), "t": template.to_string(), "te": te.template_exercise_id.unwrap().to_string(), "n": te.resolved_exercise_name});
+        let master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|m| m.user_id == 1).unwrap().id;
+        let vars = json!({"w": workout.to_string(), "t": template.to_string(), "te": te.template_exercise_id.unwrap().to_string(), "n": te.resolved_exercise_name, "m": master.to_string()});
         println!("| query | statements |\n|---|---:|");
         for (name, query, expected) in STATEMENTS_PER_REQUEST {
             counter.reset();
@@ -662,7 +681,8 @@ backend_tests! {
         let workout = sessions.iter().find(|w| w.user_id == 2).unwrap().id;
         let template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let te = lines.iter().find(|l| l.user_id == 2 && l.template_exercise_id.is_some()).unwrap();
-        let vars = json!({"w": workout.to_string(), "t": template.to_string(), "te": te.template_exercise_id.unwrap().to_string(), "n": te.resolved_exercise_name});
+        let master = entity::master_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|m| m.user_id == 2).unwrap().id;
+        let vars = json!({"w": workout.to_string(), "t": template.to_string(), "te": te.template_exercise_id.unwrap().to_string(), "n": te.resolved_exercise_name, "m": master.to_string()});
         for (name, query, _) in STATEMENTS_PER_REQUEST {
             let (status, body) = http(&state, json!({"query": query, "variables": vars}), Some(&token)).await;
             assert_eq!(status, StatusCode::OK, "{name}");

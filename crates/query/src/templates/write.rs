@@ -454,10 +454,16 @@ pub async fn add_lines(
     .one(txn)
     .await?
     .ok_or(QueryError::Unavailable("count returned no row"))?;
-    if usize::try_from(have.n).unwrap_or(usize::MAX).saturating_add(lines.len()) > Limits::TEMPLATE_LINES {
+    if usize::try_from(have.n).unwrap_or(usize::MAX).saturating_add(lines.len())
+        > Limits::TEMPLATE_LINES
+    {
         return Err(ValidationError(vec![Violation {
             field: "exercises".to_owned(),
-            rule: format!("a template holds at most {} lines; it has {}", Limits::TEMPLATE_LINES, have.n),
+            rule: format!(
+                "a template holds at most {} lines; it has {}",
+                Limits::TEMPLATE_LINES,
+                have.n
+            ),
         }])
         .into());
     }

@@ -39,6 +39,11 @@ const MUTATIONS: &[(Mutation, bool)] = &[
     (Mutation::Unlink, true),
     (Mutation::Merge, true),
     (Mutation::RenameMaster, true),
+    (Mutation::DuplicateTemplate, false),
+    (Mutation::AddTemplateLines, false),
+    (Mutation::CreateMaster, false),
+    (Mutation::UnlinkAll, true),
+    (Mutation::LinkSimilar, true),
     (Mutation::DeleteTemplate, true),
 ];
 
@@ -59,6 +64,11 @@ enum Mutation {
     Unlink,
     Merge,
     RenameMaster,
+    DuplicateTemplate,
+    AddTemplateLines,
+    CreateMaster,
+    UnlinkAll,
+    LinkSimilar,
     DeleteTemplate,
 }
 
@@ -240,6 +250,26 @@ async fn apply(db: &Db, conn: &DatabaseConnection, mutation: Mutation, started: 
         }
         Mutation::RenameMaster => {
             exercises::rename_master(db, USER, f.masters[0], "Renamed Press").await.unwrap();
+        }
+        Mutation::DuplicateTemplate => {
+            templates::duplicate(db, USER, te.template_id, None, at).await.unwrap();
+        }
+        Mutation::AddTemplateLines => {
+            let line = templates::NewLine {
+                exercise_name: "Farmer Carry".to_owned(),
+                master_exercise_id: None,
+                reject_linking: false,
+            };
+            templates::add_lines(db, USER, te.template_id, &[line], at).await.unwrap();
+        }
+        Mutation::CreateMaster => {
+            exercises::create_master(db, USER, "Sled Push", None, at).await.unwrap();
+        }
+        Mutation::UnlinkAll => {
+            assert!(exercises::unlink_all(db, USER, f.masters[0]).await.unwrap() > 0);
+        }
+        Mutation::LinkSimilar => {
+            assert!(exercises::link_similar(db, USER, f.masters[0], 0.0, at).await.unwrap() > 0);
         }
         Mutation::DeleteTemplate => {
             templates::delete(db, USER, te.template_id).await.unwrap();
