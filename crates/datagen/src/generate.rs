@@ -194,7 +194,7 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
         *["history", "percentage", "fixed", "none"].choose(&mut rng).expect("exists");
     let warmup: &[i32] =
         [&[40, 60, 80][..], &[50, 70, 85], &[40, 55, 70, 85]].choose(&mut rng).expect("exists");
-    let preferences = user_preference::Model {
+    let mut preferences = user_preference::Model {
         id: user_id,
         user_id,
         default_weight_unit: unit.as_str().to_owned(),
@@ -208,15 +208,29 @@ pub fn generate_user(config: &SeedConfig, user_idx: u32, ids: &mut IdCounters) -
             "[{}]",
             warmup.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
         ),
-        warmup_reps_strategy: "history".to_owned(),
+        warmup_reps_strategy: "match_working".to_owned(),
         warmup_fixed_reps: 5,
         predictive_defaults_enabled: rng.random_bool(0.3),
         right_swipe_action: "collapse_expand".to_owned(),
         enable_manual_wellness: rng.random_bool(0.2),
         bodyweight_kg: rng.random_bool(0.7).then(|| f64::from(rng.random_range(550..=1100)) / 10.0),
+        enable_movement_pattern_sharing: false,
+        enable_recovery_planner: false,
+        recovery_planner_strategy: "adaptive".to_owned(),
+        recovery_planner_sensitivity: 5,
+        auto_adjust_intensity: true,
+        // From the lifter's strength (no draw, so a seed's other data stay as they were).
+        experience_level: match lifter.strength {
+            s if s < 0.85 => "beginner",
+            s if s < 1.15 => "intermediate",
+            _ => "advanced",
+        }
+        .to_owned(),
+        bodyweight_source: None,
         created_at: joined_at,
         updated_at: joined_at,
     };
+    preferences.bodyweight_source = preferences.bodyweight_kg.map(|_| "manual".to_owned());
 
     // Each lifter spells each exercise their own way, and may respell it when templates change.
     let mut spelling: Vec<usize> =

@@ -39,6 +39,10 @@ impl Limits {
     pub const WARMUP_SETS: RangeInclusive<i32> = 0..=10;
     pub const WARMUP_PERCENT: RangeInclusive<i32> = 1..=100;
     pub const BODYWEIGHT_KG: RangeInclusive<f64> = 20.0..=400.0;
+    pub const PROGRESSION_KG: RangeInclusive<f64> = 0.0..=25.0;
+    pub const PROGRESSION_PERCENT: RangeInclusive<f64> = 0.0..=25.0;
+    pub const WARMUP_FIXED_REPS: RangeInclusive<i32> = 1..=30;
+    pub const PLANNER_SENSITIVITY: RangeInclusive<i32> = 1..=10;
 }
 
 /// One broken rule: `field` is a path such as `exercises[2].sets[0].reps`.

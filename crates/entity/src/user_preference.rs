@@ -4,6 +4,10 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the original's preference switches, one column each"
+)]
 #[sea_orm(table_name = "user_preferences")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -24,6 +28,13 @@ pub struct Model {
     pub right_swipe_action: String,
     pub enable_manual_wellness: bool,
     pub bodyweight_kg: Option<f64>,
+    pub enable_movement_pattern_sharing: bool,
+    pub enable_recovery_planner: bool,
+    pub recovery_planner_strategy: String,
+    pub recovery_planner_sensitivity: i32,
+    pub auto_adjust_intensity: bool,
+    pub experience_level: String,
+    pub bodyweight_source: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

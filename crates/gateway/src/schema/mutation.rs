@@ -6,7 +6,10 @@ use domain::Limits;
 use query::{exercises, preferences, templates, workouts};
 
 use super::types::{MasterExercise, Preferences, Template, Workout};
-use super::units::{SetType, WarmupStrategy, WeightUnit};
+use super::units::{
+    BodyweightSource, ExperienceLevel, ProgressionType, RecoveryPlannerStrategy, RightSwipeAction,
+    SetType, WarmupRepsStrategy, WarmupStrategy, WeightUnit,
+};
 use super::{AtMost, caller, now, parse_id, parse_opt_id};
 use crate::error::OrClient;
 
@@ -14,12 +17,26 @@ use crate::error::OrClient;
 #[derive(Debug, InputObject)]
 pub(crate) struct PreferencesInput {
     default_weight_unit: Option<WeightUnit>,
-    progression_type: Option<String>,
+    predictive_defaults_enabled: Option<bool>,
+    right_swipe_action: Option<RightSwipeAction>,
+    enable_manual_wellness: Option<bool>,
+    progression_type: Option<ProgressionType>,
+    linear_progression_kg: Option<f64>,
+    percentage_progression: Option<f64>,
     target_workouts_per_week: Option<f64>,
-    warmup_strategy: Option<String>,
+    warmup_strategy: Option<WarmupStrategy>,
     warmup_sets_count: Option<i32>,
     warmup_percentages: Option<Vec<i32>>,
+    warmup_reps_strategy: Option<WarmupRepsStrategy>,
+    warmup_fixed_reps: Option<i32>,
+    enable_movement_pattern_sharing: Option<bool>,
+    enable_recovery_planner: Option<bool>,
+    recovery_planner_strategy: Option<RecoveryPlannerStrategy>,
+    recovery_planner_sensitivity: Option<i32>,
+    auto_adjust_intensity: Option<bool>,
+    experience_level: Option<ExperienceLevel>,
     bodyweight_kg: Option<f64>,
+    bodyweight_source: Option<BodyweightSource>,
 }
 
 /// One set line of a saved workout.
@@ -329,12 +346,26 @@ impl MutationRoot {
         let (user, db) = caller(ctx)?;
         let patch = preferences::PreferencesPatch {
             default_weight_unit: input.default_weight_unit.map(Into::into),
-            progression_type: input.progression_type,
+            predictive_defaults_enabled: input.predictive_defaults_enabled,
+            right_swipe_action: input.right_swipe_action.map(Into::into),
+            enable_manual_wellness: input.enable_manual_wellness,
+            progression_type: input.progression_type.map(Into::into),
+            linear_progression_kg: input.linear_progression_kg,
+            percentage_progression: input.percentage_progression,
             target_workouts_per_week: input.target_workouts_per_week,
-            warmup_strategy: input.warmup_strategy,
+            warmup_strategy: input.warmup_strategy.map(Into::into),
             warmup_sets_count: input.warmup_sets_count,
             warmup_percentages: input.warmup_percentages,
+            warmup_reps_strategy: input.warmup_reps_strategy.map(Into::into),
+            warmup_fixed_reps: input.warmup_fixed_reps,
+            enable_movement_pattern_sharing: input.enable_movement_pattern_sharing,
+            enable_recovery_planner: input.enable_recovery_planner,
+            recovery_planner_strategy: input.recovery_planner_strategy.map(Into::into),
+            recovery_planner_sensitivity: input.recovery_planner_sensitivity,
+            auto_adjust_intensity: input.auto_adjust_intensity,
+            experience_level: input.experience_level.map(Into::into),
             bodyweight_kg: input.bodyweight_kg,
+            bodyweight_source: input.bodyweight_source.map(Into::into),
         };
         Ok(preferences::update(db, user, &patch, now(ctx)).await.or_client(ctx)?.into())
     }

@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use query::{exercises, preferences, progress, templates, workouts};
 
 use super::children_of;
-use super::units::{SetType, WarmupStrategy, WeightUnit, shown, shown_opt};
+use super::units::{
+    BodyweightSource, ExperienceLevel, ProgressionType, RecoveryPlannerStrategy, RightSwipeAction,
+    SetType, WarmupRepsStrategy, WarmupStrategy, WeightUnit, shown, shown_opt,
+};
 use crate::loaders::{LinkedMasters, MasterLinks, TemplateLines, WorkoutSets};
 
 #[derive(Debug, SimpleObject)]
@@ -367,26 +370,63 @@ pub(crate) struct ConsistencyStats {
 }
 
 #[derive(Debug, SimpleObject)]
+#[expect(clippy::struct_excessive_bools, reason = "the original's preference switches")]
 pub(crate) struct Preferences {
+    /// The unit answers use when a query names none.
     pub(super) default_weight_unit: WeightUnit,
-    pub(super) progression_type: String,
+    /// Pre-fill a new set from the last one.
+    pub(super) predictive_defaults_enabled: bool,
+    pub(super) right_swipe_action: RightSwipeAction,
+    /// Ask for an energy and sleep check-in before a workout.
+    pub(super) enable_manual_wellness: bool,
+    pub(super) progression_type: ProgressionType,
+    /// The step of linear progression, in kg.
+    pub(super) linear_progression_kg: f64,
+    /// The step of percentage progression, in percent.
+    pub(super) percentage_progression: f64,
     pub(super) target_workouts_per_week: f64,
-    pub(super) warmup_strategy: String,
+    pub(super) warmup_strategy: WarmupStrategy,
     pub(super) warmup_sets_count: i32,
+    /// Warm-up weights as percentages of the working weight, in order.
     pub(super) warmup_percentages: Vec<i32>,
+    pub(super) warmup_reps_strategy: WarmupRepsStrategy,
+    /// The reps of each warm-up set with the FIXED reps strategy.
+    pub(super) warmup_fixed_reps: i32,
+    pub(super) enable_movement_pattern_sharing: bool,
+    pub(super) enable_recovery_planner: bool,
+    pub(super) recovery_planner_strategy: RecoveryPlannerStrategy,
+    /// How much recovery changes a plan, 1–10.
+    pub(super) recovery_planner_sensitivity: i32,
+    pub(super) auto_adjust_intensity: bool,
+    pub(super) experience_level: ExperienceLevel,
     pub(super) bodyweight_kg: Option<f64>,
+    pub(super) bodyweight_source: Option<BodyweightSource>,
 }
 
 impl From<preferences::PreferencesView> for Preferences {
     fn from(it: preferences::PreferencesView) -> Self {
         Self {
             default_weight_unit: it.default_weight_unit.into(),
-            progression_type: it.progression_type,
+            predictive_defaults_enabled: it.predictive_defaults_enabled,
+            right_swipe_action: it.right_swipe_action.into(),
+            enable_manual_wellness: it.enable_manual_wellness,
+            progression_type: it.progression_type.into(),
+            linear_progression_kg: it.linear_progression_kg,
+            percentage_progression: it.percentage_progression,
             target_workouts_per_week: it.target_workouts_per_week,
-            warmup_strategy: it.warmup_strategy,
+            warmup_strategy: it.warmup_strategy.into(),
             warmup_sets_count: it.warmup_sets_count,
             warmup_percentages: it.warmup_percentages,
+            warmup_reps_strategy: it.warmup_reps_strategy.into(),
+            warmup_fixed_reps: it.warmup_fixed_reps,
+            enable_movement_pattern_sharing: it.enable_movement_pattern_sharing,
+            enable_recovery_planner: it.enable_recovery_planner,
+            recovery_planner_strategy: it.recovery_planner_strategy.into(),
+            recovery_planner_sensitivity: it.recovery_planner_sensitivity,
+            auto_adjust_intensity: it.auto_adjust_intensity,
+            experience_level: it.experience_level.into(),
             bodyweight_kg: it.bodyweight_kg,
+            bodyweight_source: it.bodyweight_source.map(Into::into),
         }
     }
 }

@@ -227,12 +227,60 @@ backend_tests! {
         assert_eq!(after["defaultWeightUnit"], "LBS");
         assert_eq!(after["warmupPercentages"], json!([50, 75]));
         assert_eq!(after["targetWorkoutsPerWeek"], before["data"]["preferences"]["targetWorkoutsPerWeek"]);
-        let bad = run(&state, Some(1), q, json!({"i": {"defaultWeightUnit": "KG", "targetWorkoutsPerWeek": 30.0, "warmupStrategy": "yolo"}})).await;
+        let bad = run(&state, Some(1), q, json!({"i": {"defaultWeightUnit": "KG", "targetWorkoutsPerWeek": 30.0, "warmupFixedReps": 0, "recoveryPlannerSensitivity": 11}})).await;
         assert_eq!(code(&bad), "BAD_USER_INPUT");
         let message = bad["errors"][0]["message"].as_str().unwrap();
-        assert!(message.contains("targetWorkoutsPerWeek") && message.contains("warmupStrategy"), "{message}");
+        for field in ["targetWorkoutsPerWeek", "warmupFixedReps", "recoveryPlannerSensitivity"] {
+            assert!(message.contains(field), "{field}: {message}");
+        }
+        // A word outside its set is refused by the schema itself.
+        let word = run(&state, Some(1), q, json!({"i": {"warmupStrategy": "yolo"}})).await;
+        assert_eq!(code(&word), "BAD_USER_INPUT", "{word}");
         let unchanged = run(&state, Some(1), "{ preferences { defaultWeightUnit } }", json!({})).await;
         assert_eq!(unchanged["data"]["preferences"]["defaultWeightUnit"], "LBS", "a rejected update changed something");
+    }
+
+    async fn every_preference_is_stored_and_read_back(t: &TestDb) {
+        let state = state(t).await;
+        let all = "defaultWeightUnit predictiveDefaultsEnabled rightSwipeAction enableManualWellness progressionType \
+            linearProgressionKg percentageProgression targetWorkoutsPerWeek warmupStrategy warmupSetsCount warmupPercentages \
+            warmupRepsStrategy warmupFixedReps enableMovementPatternSharing enableRecoveryPlanner recoveryPlannerStrategy \
+            recoveryPlannerSensitivity autoAdjustIntensity experienceLevel bodyweightKg bodyweightSource";
+        // A user who never saved preferences reads the original's defaults.
+        t.db.execute_unprepared("DELETE FROM user_preferences WHERE user_id = 2").await.unwrap();
+        let defaults = run(&state, Some(2), &format!("{{ preferences {{ {all} }} }}"), json!({})).await;
+        assert_eq!(defaults["data"]["preferences"], json!({
+            "defaultWeightUnit": "KG", "predictiveDefaultsEnabled": false, "rightSwipeAction": "COLLAPSE_EXPAND",
+            "enableManualWellness": false, "progressionType": "LINEAR", "linearProgressionKg": 2.5,
+            "percentageProgression": 2.5, "targetWorkoutsPerWeek": 3.0, "warmupStrategy": "HISTORY",
+            "warmupSetsCount": 3, "warmupPercentages": [40, 60, 80], "warmupRepsStrategy": "MATCH_WORKING",
+            "warmupFixedReps": 5, "enableMovementPatternSharing": false, "enableRecoveryPlanner": false,
+            "recoveryPlannerStrategy": "ADAPTIVE", "recoveryPlannerSensitivity": 5, "autoAdjustIntensity": true,
+            "experienceLevel": "INTERMEDIATE", "bodyweightKg": null, "bodyweightSource": null
+        }), "{defaults}");
+        // Every field changed at once (to a value unlike its default) is what is read back.
+        let changed = json!({
+            "defaultWeightUnit": "LBS", "predictiveDefaultsEnabled": true, "rightSwipeAction": "NONE",
+            "enableManualWellness": true, "progressionType": "ADAPTIVE", "linearProgressionKg": 5.0,
+            "percentageProgression": 1.25, "targetWorkoutsPerWeek": 4.5, "warmupStrategy": "FIXED",
+            "warmupSetsCount": 2, "warmupPercentages": [50, 80], "warmupRepsStrategy": "DESCENDING",
+            "warmupFixedReps": 8, "enableMovementPatternSharing": true, "enableRecoveryPlanner": true,
+            "recoveryPlannerStrategy": "CONSERVATIVE", "recoveryPlannerSensitivity": 9, "autoAdjustIntensity": false,
+            "experienceLevel": "ADVANCED", "bodyweightKg": 82.5, "bodyweightSource": "WHOOP"
+        });
+        for user in [1, 2] {
+            let q = format!("mutation($i: PreferencesInput!) {{ updatePreferences(input: $i) {{ {all} }} }}");
+            let res = run(&state, Some(user), &q, json!({"i": changed})).await;
+            assert_eq!(res["data"]["updatePreferences"], changed, "user {user}: {res}");
+            let read = run(&state, Some(user), &format!("{{ preferences {{ {all} }} }}"), json!({})).await;
+            assert_eq!(read["data"]["preferences"], changed, "user {user}: {read}");
+        }
+        // And stored as the original's words, in the original's columns.
+        let row = entity::user_preference::Entity::find().all(&t.db).await.unwrap().into_iter().find(|p| p.user_id == 2).unwrap();
+        assert_eq!(
+            (row.right_swipe_action.as_str(), row.warmup_reps_strategy.as_str(), row.recovery_planner_strategy.as_str(), row.experience_level.as_str(), row.bodyweight_source.as_deref(), row.warmup_percentages.as_str()),
+            ("none", "descending", "conservative", "advanced", Some("whoop"), "[50,80]")
+        );
     }
 
     async fn templates_are_created_once_and_updated_in_place(t: &TestDb) {
