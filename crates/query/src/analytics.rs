@@ -24,6 +24,10 @@ pub struct PersonalRecord {
     pub max_weight_date: NaiveDate,
     pub max_one_rm: Option<f64>,
     pub max_one_rm_date: Option<NaiveDate>,
+    /// The exercise's best day by volume (Σ weight × reps × sets of its counted lines), to the
+    /// gram, and the first day it was reached.
+    pub max_volume: Option<f64>,
+    pub max_volume_date: Option<NaiveDate>,
 }
 
 /// One local day of an exercise's history.
@@ -68,24 +72,46 @@ pub(crate) fn personal_records_sql() -> String {
                FROM counted WHERE weight_kg > 0), \
          o AS (SELECT name, one_rm, local_date, \
                ROW_NUMBER() OVER (PARTITION BY name ORDER BY one_rm DESC, local_date ASC) AS rn \
-               FROM counted WHERE one_rm IS NOT NULL) \
+               FROM counted WHERE one_rm IS NOT NULL), \
+         d AS (SELECT name, local_date, SUM(volume) AS volume FROM counted GROUP BY name, local_date), \
+         v AS ({VOLUME_RANK} FROM d WHERE volume > 0) \
          SELECT w.name AS name, w.weight_kg AS max_weight, w.local_date AS max_weight_date, \
-                o.one_rm AS max_one_rm, o.local_date AS max_one_rm_date \
-         FROM w LEFT JOIN o ON o.name = w.name AND o.rn = 1 WHERE w.rn = 1 ORDER BY w.name"
+                o.one_rm AS max_one_rm, o.local_date AS max_one_rm_date, \
+                v.volume AS max_volume, v.local_date AS max_volume_date \
+         FROM w LEFT JOIN o ON o.name = w.name AND o.rn = 1 LEFT JOIN v ON v.name = w.name AND v.rn = 1 \
+         WHERE w.rn = 1 ORDER BY w.name"
     )
 }
 
+/// Ranks an exercise's days by volume to the gram (a summed volume differs in its last bits with
+/// the order of its terms, so both paths compare rounded sums), the first day first on ties.
+macro_rules! volume_rank {
+    () => {
+        "SELECT name, volume, local_date, ROW_NUMBER() OVER (PARTITION BY name \
+         ORDER BY ROUND(volume * 1000.0) DESC, local_date ASC) AS rn"
+    };
+}
+const VOLUME_RANK: &str = volume_rank!();
+
 /// Personal records from `exercise_daily_summary`: the best day of each exercise is its record,
 /// and the earliest such day the date it was first reached.
-pub(crate) const PERSONAL_RECORDS_FROM_SUMMARIES: &str = "WITH w AS (SELECT resolved_exercise_name AS name, \
+pub(crate) const PERSONAL_RECORDS_FROM_SUMMARIES: &str = concat!(
+    "WITH w AS (SELECT resolved_exercise_name AS name, \
      max_weight, local_date, ROW_NUMBER() OVER (PARTITION BY resolved_exercise_name ORDER BY max_weight DESC, local_date ASC) AS rn \
      FROM exercise_daily_summary WHERE user_id = $1 AND max_weight > 0), \
      o AS (SELECT resolved_exercise_name AS name, max_one_rm, local_date, \
      ROW_NUMBER() OVER (PARTITION BY resolved_exercise_name ORDER BY max_one_rm DESC, local_date ASC) AS rn \
-     FROM exercise_daily_summary WHERE user_id = $1 AND max_one_rm IS NOT NULL) \
+     FROM exercise_daily_summary WHERE user_id = $1 AND max_one_rm IS NOT NULL), \
+     v AS (",
+    volume_rank!(),
+    " FROM (SELECT resolved_exercise_name AS name, volume, local_date \
+     FROM exercise_daily_summary WHERE user_id = $1 AND volume > 0) d) \
      SELECT w.name AS name, w.max_weight AS max_weight, w.local_date AS max_weight_date, \
-            o.max_one_rm AS max_one_rm, o.local_date AS max_one_rm_date \
-     FROM w LEFT JOIN o ON o.name = w.name AND o.rn = 1 WHERE w.rn = 1 ORDER BY w.name";
+            o.max_one_rm AS max_one_rm, o.local_date AS max_one_rm_date, \
+            v.volume AS max_volume, v.local_date AS max_volume_date \
+     FROM w LEFT JOIN o ON o.name = w.name AND o.rn = 1 LEFT JOIN v ON v.name = w.name AND v.rn = 1 \
+     WHERE w.rn = 1 ORDER BY w.name"
+);
 
 pub(crate) const STRENGTH_PROGRESSION: &str = "SELECT ws.local_date AS local_date, MAX(se.one_rm_estimate) AS max_one_rm, \
      MAX(se.weight_kg) AS top_weight, SUM(se.volume_load) AS volume \
@@ -150,7 +176,12 @@ async fn personal_records_uncached(
 ) -> Result<Vec<PersonalRecord>, QueryError> {
     let raw = personal_records_sql();
     let sql = pick(db, &raw, PERSONAL_RECORDS_FROM_SUMMARIES);
-    Ok(PersonalRecord::find_by_statement(stmt(db, sql, vec![user.0.into()])).all(&db.conn).await?)
+    let mut records =
+        PersonalRecord::find_by_statement(stmt(db, sql, vec![user.0.into()])).all(&db.conn).await?;
+    for it in &mut records {
+        it.max_volume = it.max_volume.map(grams);
+    }
+    Ok(records)
 }
 
 /// One exercise's best e1RM, top weight and volume per local day between two dates.
@@ -398,4 +429,119 @@ async fn exercise_trends_uncached(
         it.volume = grams(it.volume);
     }
     Ok(res)
+}
+
+/// Which way an exercise's best e1RM went over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trend {
+    /// The last day's best e1RM is at least 5% above the first day's.
+    Improving,
+    /// Within 5% either way.
+    Stable,
+    /// At least 5% below.
+    Declining,
+}
+
+/// How much the best e1RM must move, in percent, to count as a trend (the original's ±5%).
+pub const TREND_THRESHOLD: f64 = 5.0;
+
+/// A ranked exercise's strength over the period: the mean of its daily best e1RM and its trend
+/// (none with fewer than two days with an e1RM).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrengthOver {
+    pub average_one_rm: Option<f64>,
+    pub trend: Option<Trend>,
+}
+
+/// The strength of a series of daily best e1RMs, oldest first.
+pub fn strength_over(series: &[f64]) -> StrengthOver {
+    let average_one_rm =
+        (!series.is_empty()).then(|| series.iter().sum::<f64>() / series.len() as f64);
+    let trend = match series {
+        [first, .., last] if *first > 0.0 => {
+            let change = (last - first) / first * 100.0;
+            Some(if change >= TREND_THRESHOLD {
+                Trend::Improving
+            } else if change <= -TREND_THRESHOLD {
+                Trend::Declining
+            } else {
+                Trend::Stable
+            })
+        }
+        _ => None,
+    };
+    StrengthOver { average_one_rm, trend }
+}
+
+fn daily_best_sql(n: usize, summaries: bool) -> String {
+    let names = db::chunk::placeholders(4, n);
+    if summaries {
+        format!(
+            "SELECT resolved_exercise_name AS name, local_date, max_one_rm FROM exercise_daily_summary \
+             WHERE user_id = $1 AND local_date >= $2 AND local_date <= $3 AND max_one_rm IS NOT NULL \
+               AND resolved_exercise_name IN ({names}) ORDER BY resolved_exercise_name, local_date"
+        )
+    } else {
+        format!(
+            "SELECT se.resolved_exercise_name AS name, ws.local_date AS local_date, MAX(se.one_rm_estimate) AS max_one_rm \
+             FROM workout_sessions ws CROSS JOIN session_exercises se \
+             WHERE se.session_id = ws.id AND ws.user_id = $1 AND +se.user_id = ws.user_id AND se.set_type <> 'warmup' \
+               AND ws.local_date >= $2 AND ws.local_date <= $3 AND se.one_rm_estimate IS NOT NULL \
+               AND se.resolved_exercise_name IN ({names}) \
+             GROUP BY se.resolved_exercise_name, ws.local_date ORDER BY name, local_date"
+        )
+    }
+}
+
+/// The strength over `from..=to` of each of `names` (the user's resolved exercises), by name.
+pub async fn strength_of(
+    db: &Db,
+    user: UserId,
+    names: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<std::collections::HashMap<String, StrengthOver>, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Best {
+        name: String,
+        max_one_rm: f64,
+    }
+    let summaries = db.flags.summaries == Path::Optimized;
+    let mut series: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+    for chunk in db::chunk::in_list_chunks(names, 3, db.param_limit) {
+        let mut values: Vec<Value> = vec![user.0.into(), from.into(), to.into()];
+        values.extend(chunk.iter().map(|it| Value::from(it.clone())));
+        let sql = daily_best_sql(chunk.len(), summaries);
+        for row in Best::find_by_statement(stmt(db, &sql, values)).all(&db.conn).await? {
+            series.entry(row.name).or_default().push(row.max_one_rm);
+        }
+    }
+    Ok(names
+        .iter()
+        .map(|name| (name.clone(), strength_over(series.get(name).map_or(&[][..], Vec::as_slice))))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::float_cmp, reason = "tests compare literal values")]
+
+    use super::*;
+
+    #[test]
+    fn a_trend_needs_five_percent_and_two_days() {
+        let cases: [(&[f64], Option<Trend>); 6] = [
+            (&[], None),
+            (&[100.0], None),
+            (&[100.0, 90.0, 105.0], Some(Trend::Improving)),
+            (&[100.0, 104.99], Some(Trend::Stable)),
+            (&[100.0, 95.0], Some(Trend::Declining)),
+            (&[100.0, 95.01], Some(Trend::Stable)),
+        ];
+        for (series, trend) in cases {
+            assert_eq!(strength_over(series).trend, trend, "{series:?}");
+        }
+        assert_eq!(strength_over(&[100.0, 90.0, 110.0]).average_one_rm, Some(100.0));
+        assert_eq!(strength_over(&[]).average_one_rm, None);
+    }
 }

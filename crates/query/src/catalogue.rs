@@ -182,6 +182,33 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
             vec![user.into(), false.into()],
         ),
     ];
+    res.push(entry(
+        "detail.exercise_lines",
+        crate::detail::EXERCISE_LINES.to_owned(),
+        vec![user.into(), "Bench Press".into(), day(25)],
+    ));
+    let pulse = vec![user.into(), day(1), day(10), day(25), 85.0.into()];
+    res.push(entry("overview.strength_pulse", crate::overview::PULSE.to_owned(), pulse));
+    res.push(entry(
+        "overview.set_rep_distribution",
+        crate::overview::LINE_SHAPES.to_owned(),
+        vec![user.into(), day(1), day(25)],
+    ));
+    for (name, sql) in [
+        ("overview.volume_by_day", crate::overview::VOLUME_DAYS),
+        ("overview.volume_by_day (summaries)", crate::overview::VOLUME_DAYS_FROM_SUMMARIES),
+    ] {
+        res.push(entry(
+            name,
+            sql.to_owned(),
+            vec![user.into(), day(1), day(25), day(20), 21i64.into()],
+        ));
+    }
+    res.push(entry(
+        "overview.exercise_list",
+        crate::overview::EXERCISE_NAMES.to_owned(),
+        vec![user.into()],
+    ));
     for (name, sql) in users::STATEMENTS
         .iter()
         .chain(workouts::read::STATEMENTS)

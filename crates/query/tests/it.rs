@@ -547,6 +547,26 @@ mod analytics {
     }
 
     backend_tests! {
+        async fn the_new_overview_reads_answer_alike_from_rows_and_summaries(t: &TestDb) {
+            let phase = seeded(&t.db, 3, 20).await;
+            let (raw, summaries) = services(&t.db, phase);
+            let (from, to) = (end_date() - Duration::days(89), end_date());
+            for user in 1..=3 {
+                let user = UserId(user);
+                let a = query::overview::volume_by_day(&raw, user, from, to, None, 1000).await.unwrap();
+                assert!(!a.is_empty());
+                assert_eq!(query::overview::volume_by_day(&summaries, user, from, to, None, 1000).await.unwrap(), a);
+                // A keyset page starts strictly before its cursor.
+                let page = query::overview::volume_by_day(&summaries, user, from, to, Some(a[1].local_date), 2).await.unwrap();
+                assert_eq!(page, a[2..4.min(a.len())].to_vec());
+                let names: Vec<String> = top_exercises(&raw, user, from, to, 10).await.unwrap().into_iter().map(|t| t.name).collect();
+                let strength = query::analytics::strength_of(&raw, user, &names, from, to).await.unwrap();
+                assert_eq!(query::analytics::strength_of(&summaries, user, &names, from, to).await.unwrap(), strength);
+                assert!(strength.values().any(|s| s.trend.is_some()));
+                assert_eq!(personal_records(&summaries, user).await.unwrap(), personal_records(&raw, user).await.unwrap());
+            }
+        }
+
         async fn records_progression_and_rankings_match_the_rows(t: &TestDb) {
             let phase = seeded(&t.db, 3, 20).await;
             let (db, _) = services(&t.db, phase);
@@ -560,6 +580,15 @@ mod analytics {
                     let first = mine.iter().filter(|(r, _)| r.weight_kg == Some(best)).map(|(_, d)| *d).min().unwrap();
                     assert_eq!((pr.max_weight, pr.max_weight_date), (best, first), "{}", pr.name);
                     assert_eq!(pr.max_one_rm, mine.iter().filter_map(|(r, _)| r.one_rm_estimate).reduce(f64::max));
+                    // The best day by summed volume, to the gram, and the first day it was reached.
+                    let mut by_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+                    for (r, d) in &mine {
+                        *by_day.entry(*d).or_default() += r.volume_load;
+                    }
+                    let grams = |x: f64| (x * 1000.0).round() / 1000.0;
+                    let best_volume = by_day.values().map(|v| grams(*v)).filter(|v| *v > 0.0).reduce(f64::max);
+                    let first_volume = by_day.iter().filter(|(_, v)| Some(grams(**v)) == best_volume).map(|(d, _)| *d).min();
+                    assert_eq!((pr.max_volume, pr.max_volume_date), (best_volume, first_volume), "{}", pr.name);
                 }
                 let (from, to) = (end_date() - Duration::days(90), end_date());
                 let top = top_exercises(&db, UserId(user), from, to, 5).await.unwrap();

@@ -8,10 +8,12 @@
 //!   converted and rounded for a person to read.
 //! - `paging`: cursor connections over the services' keyset pages.
 //! - `types`: output types and their conversions from the services' views.
-//! - `query`, `mutation`: the roots.
+//! - `query`, `mutation`: the roots; `progress` holds the progress pages' queries, merged into
+//!   the query root.
 
 mod mutation;
 mod paging;
+mod progress;
 mod query;
 mod types;
 mod units;
@@ -59,7 +61,7 @@ impl Clock {
 
 /// Builds the schema with every limit from `limits`; introspection is off in production.
 pub fn build_schema(db: Db, limits: &Limits, clock: Clock) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
         .data(db)
         .data(clock)
         .limit_depth(limits.max_depth)

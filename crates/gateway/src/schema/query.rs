@@ -14,15 +14,19 @@ use super::types::{
     LinkingSuggestion, MasterExercise, PeriodTotals, PersonalRecord, Preferences, ProgressPoint,
     SetLine, Template, TopExercise, TrendWeek, ViewerView, Workout,
 };
-use super::units::{TemplateOrder, TimeRange, WeightUnit, shown, shown_opt};
+use super::units::{TemplateOrder, TimeRange, WeightUnit, round2, shown, shown_opt};
 use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
 use crate::error::OrClient;
 
+/// The query root: the core reads and the progress pages' reads.
+#[derive(Debug, Default, async_graphql::MergedObject)]
+pub struct QueryRoot(CoreQuery, super::progress::ProgressQuery);
+
 #[derive(Debug, Default)]
-pub struct QueryRoot;
+pub(super) struct CoreQuery;
 
 #[Object]
-impl QueryRoot {
+impl CoreQuery {
     /// The authenticated user.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<ViewerView> {
         let (user, db) = caller(ctx)?;
@@ -301,7 +305,8 @@ impl QueryRoot {
             .collect())
     }
 
-    /// The exercises trained in most sessions over the range (at most 50).
+    /// The exercises trained in most sessions over the range (at most 50), with their frequency,
+    /// average e1RM and trend.
     async fn top_exercises(
         &self,
         ctx: &Context<'_>,
@@ -311,39 +316,61 @@ impl QueryRoot {
     ) -> Result<Vec<TopExercise>> {
         let (user, db) = caller(ctx)?;
         let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
-        let from = today - chrono::Duration::days(Range::from(range).days() - 1);
+        let days = Range::from(range).days();
+        let from = today - chrono::Duration::days(days - 1);
         let list =
             analytics::top_exercises(db, user, from, today, u32::try_from(first).unwrap_or(1))
                 .await
                 .or_client(ctx)?;
+        // The daily series only when a field needs it: one more statement.
+        let fields = ctx.look_ahead();
+        let strength = if fields.field("averageOneRm").exists() || fields.field("trend").exists() {
+            let names: Vec<String> = list.iter().map(|t| t.name.clone()).collect();
+            analytics::strength_of(db, user, &names, from, today).await.or_client(ctx)?
+        } else {
+            std::collections::HashMap::new()
+        };
         Ok(list
             .into_iter()
-            .map(|t| TopExercise {
-                name: t.name,
-                session_count: t.session_count,
-                volume: shown(unit, t.volume),
-                last_date: t.last_date,
+            .map(|t| {
+                let over = strength.get(&t.name);
+                TopExercise {
+                    frequency_per_week: round2(t.session_count as f64 * 7.0 / days as f64),
+                    average_one_rm: shown_opt(unit, over.and_then(|it| it.average_one_rm)),
+                    trend: over.and_then(|it| it.trend).map(Into::into),
+                    name: t.name,
+                    session_count: t.session_count,
+                    volume: shown(unit, t.volume),
+                    last_date: t.last_date,
+                }
             })
             .collect())
     }
 
-    /// Best weight and e1RM per exercise, in the requested unit.
+    /// Best weight, e1RM and day's volume per exercise, in the requested unit; only the named
+    /// `exercises` when given.
     async fn personal_records(
         &self,
         ctx: &Context<'_>,
         unit: Option<WeightUnit>,
+        exercises: Option<Vec<String>>,
     ) -> Result<Vec<PersonalRecord>> {
         let (user, db) = caller(ctx)?;
         let unit = answer_unit(ctx, db, user, unit).await?;
         let list = analytics::personal_records(db, user).await.or_client(ctx)?;
+        let wanted: Option<std::collections::HashSet<String>> =
+            exercises.map(|it| it.iter().map(|n| n.trim().to_owned()).collect());
         Ok(list
             .into_iter()
+            .filter(|p| wanted.as_ref().is_none_or(|w| w.contains(&p.name)))
             .map(|p| PersonalRecord {
                 exercise_name: p.name,
                 max_weight: shown(unit, p.max_weight),
                 max_weight_date: p.max_weight_date,
                 max_one_rm: shown_opt(unit, p.max_one_rm),
                 max_one_rm_date: p.max_one_rm_date,
+                max_volume: shown_opt(unit, p.max_volume),
+                max_volume_date: p.max_volume_date,
             })
             .collect())
     }

@@ -240,6 +240,9 @@ pub(crate) struct PersonalRecord {
     pub(super) max_weight_date: NaiveDate,
     pub(super) max_one_rm: Option<f64>,
     pub(super) max_one_rm_date: Option<NaiveDate>,
+    /// The best day's volume of the exercise (Σ weight × reps × sets), and the first day of it.
+    pub(super) max_volume: Option<f64>,
+    pub(super) max_volume_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, SimpleObject)]
@@ -357,6 +360,22 @@ pub(crate) struct TopExercise {
     pub(super) session_count: i64,
     pub(super) volume: f64,
     pub(super) last_date: NaiveDate,
+    /// Sessions per week over the range.
+    pub(super) frequency_per_week: f64,
+    /// The mean of the exercise's daily best e1RM over the range.
+    pub(super) average_one_rm: Option<f64>,
+    /// First against last training day's best e1RM: ±5% or more is a trend; null with fewer than
+    /// two days with an e1RM.
+    pub(super) trend: Option<Trend>,
+}
+
+/// Which way an exercise's best e1RM went over a range.
+#[derive(Debug, async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "query::analytics::Trend")]
+pub(crate) enum Trend {
+    Improving,
+    Stable,
+    Declining,
 }
 
 #[derive(Debug, SimpleObject)]

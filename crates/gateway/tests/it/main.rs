@@ -8,6 +8,7 @@ mod browser;
 mod cache;
 mod exercises;
 mod http;
+mod progress;
 mod templates;
 mod workflow;
 
@@ -505,6 +506,32 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
         "personalRecords (unit given)",
         "{ personalRecords(unit: LBS) { exerciseName maxWeight } }",
         1,
+    ),
+    (
+        "exerciseProgress",
+        "query($n: String!) { exerciseProgress(exercise: $n, range: YEAR) { current { bestOneRm days { maxOneRm } } recentPrs { kind value } topSets { shareOfBest } } }",
+        2,
+    ),
+    (
+        "volumeByDay (30)",
+        "{ volumeByDay(range: QUARTER) { edges { node { localDate volume exerciseCount } } } }",
+        2,
+    ),
+    (
+        "setRepDistribution",
+        "{ setRepDistribution(range: MONTH) { totalSets repRanges { sets } } }",
+        2,
+    ),
+    (
+        "strengthPulse",
+        "{ strengthPulse(range: MONTH) { topLift { exerciseName oneRm } heavySets } }",
+        2,
+    ),
+    ("exerciseList", "{ exerciseList { name aliases lastUsed } }", 1),
+    (
+        "topExercises (with trends)",
+        "{ topExercises(range: QUARTER, first: 10) { name averageOneRm trend } }",
+        3,
     ),
     (
         "consistencyStats",
