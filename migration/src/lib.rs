@@ -21,6 +21,7 @@ mod m20251001_000002_create_templates;
 mod m20251001_000003_create_sessions;
 mod m20251001_000004_create_whoop;
 mod m20251001_000004_preference_fields;
+mod m20251001_000004_tracking_tables;
 mod m20251001_000005_create_phase0_indexes;
 mod m20251101_000001_create_exercise_resolution_cache;
 mod m20251101_000002_consolidate_indexes;
@@ -44,6 +45,7 @@ const PHASES: &[Phase] = &[
                 Box::new(m20251001_000003_create_sessions::Migration),
                 Box::new(m20251001_000004_create_whoop::Migration),
                 Box::new(m20251001_000004_preference_fields::Migration),
+                Box::new(m20251001_000004_tracking_tables::Migration),
                 Box::new(m20251001_000005_create_phase0_indexes::Migration),
             ]
         },
@@ -71,7 +73,7 @@ const PHASES: &[Phase] = &[
 
 /// How many leading migrations create tables or columns (and so hold data). Rolling back past them
 /// drops values; everything after them must be reversible without losing a value.
-pub const TABLE_CREATING_STEPS: usize = 5;
+pub const TABLE_CREATING_STEPS: usize = 6;
 
 /// The newest phase this build knows.
 pub const LATEST_PHASE: u32 = PHASES[PHASES.len() - 1].number;

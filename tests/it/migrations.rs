@@ -170,6 +170,13 @@ backend_tests! {
         assert!(!entity::whoop_recovery::Entity::find().all(&t.db).await.unwrap().is_empty());
         assert!(!entity::whoop_workout::Entity::find().all(&t.db).await.unwrap().is_empty());
         assert!(entity::webhook_event::Entity::find().all(&t.db).await.unwrap().is_empty());
+        // Tables only the services write: an empty select still names every column.
+        entity::wellness_data::Entity::find().all(&t.db).await.unwrap();
+        entity::key_lift::Entity::find().all(&t.db).await.unwrap();
+        entity::plateau::Entity::find().all(&t.db).await.unwrap();
+        entity::milestone::Entity::find().all(&t.db).await.unwrap();
+        entity::milestone_achievement::Entity::find().all(&t.db).await.unwrap();
+        entity::pr_forecast::Entity::find().all(&t.db).await.unwrap();
     }
 
     async fn foreign_keys_and_checks_are_enforced(t: &TestDb) {

@@ -8,9 +8,10 @@ use std::fmt::{Debug, Write as _};
 use std::str::FromStr;
 
 use entity::{
-    exercise_link, exercise_resolution_cache, master_exercise, session_exercise, template_exercise,
-    user, user_preference, webhook_event, whoop_cycle, whoop_recovery, whoop_sleep, whoop_workout,
-    workout_session, workout_template,
+    exercise_link, exercise_resolution_cache, key_lift, master_exercise, milestone,
+    milestone_achievement, plateau, pr_forecast, session_exercise, template_exercise, user,
+    user_preference, webhook_event, wellness_data, whoop_cycle, whoop_recovery, whoop_sleep,
+    whoop_workout, workout_session, workout_template,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, ModelTrait,
@@ -85,6 +86,12 @@ pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> 
     hash_table::<exercise_link::Entity>(db, &mut hasher).await?;
     hash_table::<workout_session::Entity>(db, &mut hasher).await?;
     hash_table::<session_exercise::Entity>(db, &mut hasher).await?;
+    hash_table::<wellness_data::Entity>(db, &mut hasher).await?;
+    hash_table::<key_lift::Entity>(db, &mut hasher).await?;
+    hash_table::<plateau::Entity>(db, &mut hasher).await?;
+    hash_table::<milestone::Entity>(db, &mut hasher).await?;
+    hash_table::<milestone_achievement::Entity>(db, &mut hasher).await?;
+    hash_table::<pr_forecast::Entity>(db, &mut hasher).await?;
     hash_table::<whoop_cycle::Entity>(db, &mut hasher).await?;
     hash_table::<whoop_sleep::Entity>(db, &mut hasher).await?;
     hash_table::<whoop_recovery::Entity>(db, &mut hasher).await?;

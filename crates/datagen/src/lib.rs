@@ -16,7 +16,8 @@ pub use config::{SeedConfig, SeedConfigError};
 pub use generate::{IdCounters, UserData, generate_user};
 pub use whoop::WhoopData;
 
-/// Every table the seed writes, in foreign-key order.
+/// Every phase-0 table, in foreign-key order. The seed writes all but the check-in and
+/// plateau/milestone tables, which only the services write.
 pub const TABLES: &[&str] = &[
     "users",
     "user_preferences",
@@ -26,6 +27,12 @@ pub const TABLES: &[&str] = &[
     "exercise_links",
     "workout_sessions",
     "session_exercises",
+    "wellness_data",
+    "key_lifts",
+    "plateaus",
+    "milestones",
+    "milestone_achievements",
+    "pr_forecasts",
     "whoop_cycles",
     "whoop_sleep",
     "whoop_recovery",

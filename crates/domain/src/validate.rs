@@ -43,6 +43,18 @@ impl Limits {
     pub const PROGRESSION_PERCENT: RangeInclusive<f64> = 0.0..=25.0;
     pub const WARMUP_FIXED_REPS: RangeInclusive<i32> = 1..=30;
     pub const PLANNER_SENSITIVITY: RangeInclusive<i32> = 1..=10;
+    /// Wellness check-ins: energy and sleep quality, the notes, the stats window.
+    pub const WELLNESS_SCORE: RangeInclusive<i32> = 1..=10;
+    pub const WELLNESS_NOTES_CHARS: usize = 500;
+    pub const WELLNESS_STATS_DAYS: RangeInclusive<i32> = 1..=365;
+    /// How long after a workout began a check-in may still be saved for it, in hours.
+    pub const WELLNESS_BACKFILL_HOURS: i64 = 24;
+    /// The WHOOP figures a check-in carries: percentages, heart-rate variability, resting heart
+    /// rate, the day strain.
+    pub const PERCENT: RangeInclusive<f64> = 0.0..=100.0;
+    pub const HRV_MS: RangeInclusive<f64> = 1.0..=500.0;
+    pub const HEART_RATE_BPM: RangeInclusive<f64> = 20.0..=250.0;
+    pub const STRAIN: RangeInclusive<f64> = 0.0..=21.0;
 }
 
 /// One broken rule: `field` is a path such as `exercises[2].sets[0].reps`.

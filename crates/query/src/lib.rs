@@ -23,6 +23,7 @@ pub mod resolution;
 mod summaries;
 pub mod templates;
 pub mod users;
+pub mod wellness;
 pub mod workouts;
 mod writes;
 

@@ -9,7 +9,7 @@
 //! - `paging`: cursor connections over the services' keyset pages.
 //! - `types`: output types and their conversions from the services' views.
 //! - `query`, `mutation`: the roots; `progress` holds the progress pages' queries, merged into
-//!   the query root.
+//!   the query root; `wellness` the check-ins, merged into both roots.
 
 mod mutation;
 mod paging;
@@ -17,6 +17,7 @@ mod progress;
 mod query;
 mod types;
 mod units;
+mod wellness;
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -61,13 +62,14 @@ impl Clock {
 
 /// Builds the schema with every limit from `limits`; introspection is off in production.
 pub fn build_schema(db: Db, limits: &Limits, clock: Clock) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
-        .data(db)
-        .data(clock)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(limits.max_recursion)
-        .limit_directives(limits.max_directives);
+    let mut builder =
+        Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+            .data(db)
+            .data(clock)
+            .limit_depth(limits.max_depth)
+            .limit_complexity(limits.max_complexity)
+            .limit_recursive_depth(limits.max_recursion)
+            .limit_directives(limits.max_directives);
     if limits.production {
         builder = builder.disable_introspection().disable_suggestions();
     }

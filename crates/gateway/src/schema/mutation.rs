@@ -162,11 +162,15 @@ pub(crate) struct CreateMasterExercisePayload {
     created: bool,
 }
 
+/// The mutation root: the core writes and the check-ins.
+#[derive(Debug, Default, async_graphql::MergedObject)]
+pub struct MutationRoot(CoreMutation, super::wellness::WellnessMutation);
+
 #[derive(Debug, Default)]
-pub struct MutationRoot;
+pub(super) struct CoreMutation;
 
 #[Object]
-impl MutationRoot {
+impl CoreMutation {
     /// Starts a workout now (or at `workoutDate`, at most a day ahead), optionally from a template
     /// and with the set lines of another of the user's workouts (`copyFrom`, "repeat workout").
     /// Without `copyFrom`, the user's empty workout of the same template started in the last two

@@ -18,9 +18,9 @@ use super::units::{TemplateOrder, TimeRange, WeightUnit, round2, shown, shown_op
 use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
 use crate::error::OrClient;
 
-/// The query root: the core reads and the progress pages' reads.
+/// The query root: the core reads, the progress pages' reads and the check-ins.
 #[derive(Debug, Default, async_graphql::MergedObject)]
-pub struct QueryRoot(CoreQuery, super::progress::ProgressQuery);
+pub struct QueryRoot(CoreQuery, super::progress::ProgressQuery, super::wellness::WellnessQuery);
 
 #[derive(Debug, Default)]
 pub(super) struct CoreQuery;

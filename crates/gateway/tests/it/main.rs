@@ -10,6 +10,7 @@ mod exercises;
 mod http;
 mod progress;
 mod templates;
+mod wellness;
 mod workflow;
 
 use async_graphql::{Request, Variables};
@@ -346,6 +347,13 @@ backend_tests! {
         let other_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 2).unwrap().id;
         let own_te = entity::template_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
         let own_template = entity::workout_template::Entity::find().all(&t.db).await.unwrap().into_iter().find(|w| w.user_id == 1).unwrap().id;
+        // The other user has a check-in, so reading it by workout id would find a row.
+        t.db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            t.db.get_database_backend(),
+            "INSERT INTO wellness_data (user_id, session_id, date, energy_level, sleep_quality, device_timezone, submitted_at, has_whoop_data, created_at, updated_at) \
+             VALUES (2, $1, $2, 5, 5, 'UTC', $3, false, $3, $3)",
+            [other_workout.into(), now().date_naive().into(), now().into()],
+        )).await.unwrap();
         let now = now().to_rfc3339();
         let cases = [
             format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
@@ -380,6 +388,8 @@ backend_tests! {
             // Saving into, or repeating, another user's workout.
             format!(r#"mutation {{ saveWorkout(input: {{clientKey: "x-4", workoutId: "{other_workout}", exercises: []}}) {{ replayed }} }}"#),
             format!(r#"mutation {{ startWorkout(copyFrom: "{other_workout}") {{ id }} }}"#),
+            format!(r#"mutation {{ saveWellness(input: {{workoutId: "{other_workout}", energyLevel: 5, sleepQuality: 5, deviceTimezone: "UTC"}}) {{ id }} }}"#),
+            format!(r#"mutation {{ deleteWellness(workoutId: "{other_workout}") }}"#),
         ];
         let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
         let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
@@ -397,6 +407,9 @@ backend_tests! {
         assert!(!plain["data"]["lastExerciseData"].is_null(), "{plain}");
         assert_eq!(run(&state, Some(1), last, json!({"w": other_workout.to_string()})).await, plain);
         assert_eq!(run(&state, Some(1), last, json!({"w": "987654321"})).await, plain);
+        // Reads by another user's workout find nothing, exactly like an unknown id.
+        let check_in = format!(r#"{{ wellness(workoutId: "{other_workout}") {{ id }} }}"#);
+        assert_eq!(run(&state, Some(1), &check_in, json!({})).await, json!({"data": {"wellness": null}}));
         let anonymous = run(&state, None, "{ viewer { id } }", json!({})).await;
         assert_eq!(code(&anonymous), "UNAUTHENTICATED");
     }
@@ -537,6 +550,17 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
         "consistencyStats",
         "{ consistencyStats(range: MONTH) { consistencyScore currentWeekStreak } }",
         3,
+    ),
+    ("wellness", "query($w: ID!) { wellness(workoutId: $w) { energyLevel whoop { hrvMs } } }", 1),
+    (
+        "wellnessHistory",
+        "{ wellnessHistory(first: 30) { edges { node { date energyLevel sleepQuality } } } }",
+        1,
+    ),
+    (
+        "wellnessStats",
+        "{ wellnessStats(days: 30) { period { averageEnergy } recent { averageSleepQuality } } }",
+        2,
     ),
 ];
 
