@@ -166,9 +166,14 @@ fn main() {
         let mut call = 0usize;
         timed(&runtime, CALLS_PER_BLOCK, async || {
             call += 1;
-            workouts::update_sets(&target.db, UserId(USER), &versions[call % 2])
-                .await
-                .expect("update");
+            workouts::update_sets(
+                &target.db,
+                UserId(USER),
+                &versions[call % 2],
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("update");
         })
     });
     // A re-link: the user's linked template exercise with the most set lines in the last year is

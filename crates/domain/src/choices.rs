@@ -121,3 +121,39 @@ choice!(
         Whoop => "whoop",
     }
 );
+
+choice!(
+    /// How sure a plateau detection is, from how long the stall lasts (`Severity::of`).
+    Severity, "severity", {
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+    }
+);
+
+choice!(
+    /// Whether a plateau still holds.
+    PlateauStatus, "plateau status", {
+        Active => "active",
+        Resolved => "resolved",
+    }
+);
+
+choice!(
+    /// Which way an exercise's e1RM is heading.
+    Trajectory, "trajectory", {
+        Improving => "improving",
+        Stable => "stable",
+        Declining => "declining",
+    }
+);
+
+choice!(
+    /// What a milestone measures: the heaviest weight of a counted line (kg), that weight as a
+    /// multiple of bodyweight, or the kilograms moved on the exercise in one workout.
+    MilestoneType, "milestone type", {
+        AbsoluteWeight => "absolute_weight",
+        BodyweightMultiplier => "bodyweight_multiplier",
+        Volume => "volume",
+    }
+);

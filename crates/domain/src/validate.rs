@@ -55,6 +55,9 @@ impl Limits {
     pub const HRV_MS: RangeInclusive<f64> = 1.0..=500.0;
     pub const HEART_RATE_BPM: RangeInclusive<f64> = 20.0..=250.0;
     pub const STRAIN: RangeInclusive<f64> = 0.0..=21.0;
+    /// Milestone targets: a multiple of bodyweight, and kilograms moved in one workout.
+    pub const BODYWEIGHT_MULTIPLE: RangeInclusive<f64> = 0.0..=5.0;
+    pub const WORKOUT_VOLUME_KG: RangeInclusive<f64> = 0.0..=1_000_000.0;
 }
 
 /// One broken rule: `field` is a path such as `exercises[2].sets[0].reps`.

@@ -15,6 +15,7 @@ pub mod detail;
 mod error;
 pub mod exercises;
 mod flags;
+pub mod lifts;
 pub mod overview;
 mod owned;
 pub mod preferences;

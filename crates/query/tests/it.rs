@@ -459,7 +459,7 @@ mod writes {
                 assert_eq!(workouts_page(db, UserId(1), None, 20, false).await.unwrap()[0].id, session.id);
 
                 // Editing a set re-derives its canonical columns.
-                workouts::update_sets(db, UserId(1), &[SetUpdate { id: top.id, weight: Some(100.0), unit: WeightUnit::Kg, reps: Some(3) }]).await.unwrap();
+                workouts::update_sets(db, UserId(1), &[SetUpdate { id: top.id, weight: Some(100.0), unit: WeightUnit::Kg, reps: Some(3) }], chrono::Utc::now()).await.unwrap();
                 let edited = entity::session_exercise::Entity::find_by_id(top.id).one(&t.db).await.unwrap().unwrap();
                 assert_eq!((edited.weight_kg, edited.volume_load), (Some(100.0), 300.0));
                 assert!((edited.one_rm_estimate.unwrap() - 100.0 * 36.0 / 34.0).abs() < 1e-9);
@@ -506,7 +506,7 @@ mod writes {
             assert!(matches!(templates::delete(&db, UserId(1), 999_999).await.unwrap_err(), QueryError::NotFound { .. }));
             let foreign_set = entity::session_exercise::Entity::find().all(&t.db).await.unwrap().into_iter().find(|it| it.user_id == 2).unwrap();
             let update = SetUpdate { id: foreign_set.id, weight: Some(1.0), unit: WeightUnit::Kg, reps: Some(1) };
-            assert!(matches!(workouts::update_sets(&db, UserId(1), &[update]).await.unwrap_err(), QueryError::NotFound { .. }));
+            assert!(matches!(workouts::update_sets(&db, UserId(1), &[update], chrono::Utc::now()).await.unwrap_err(), QueryError::NotFound { .. }));
             assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), before, "a refused write changed data");
         }
     }

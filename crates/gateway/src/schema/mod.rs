@@ -9,8 +9,10 @@
 //! - `paging`: cursor connections over the services' keyset pages.
 //! - `types`: output types and their conversions from the services' views.
 //! - `query`, `mutation`: the roots; `progress` holds the progress pages' queries, merged into
-//!   the query root; `wellness` the check-ins, merged into both roots.
+//!   the query root; `wellness` the check-ins and
+//!   `lifts` the key lifts, plateaus, milestones and forecasts, each merged into both roots.
 
+mod lifts;
 mod mutation;
 mod paging;
 mod progress;

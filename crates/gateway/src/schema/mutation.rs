@@ -162,9 +162,13 @@ pub(crate) struct CreateMasterExercisePayload {
     created: bool,
 }
 
-/// The mutation root: the core writes and the check-ins.
+/// The mutation root: the core writes, the check-ins and the key lifts.
 #[derive(Debug, Default, async_graphql::MergedObject)]
-pub struct MutationRoot(CoreMutation, super::wellness::WellnessMutation);
+pub struct MutationRoot(
+    CoreMutation,
+    super::wellness::WellnessMutation,
+    super::lifts::LiftsMutation,
+);
 
 #[derive(Debug, Default)]
 pub(super) struct CoreMutation;
@@ -245,7 +249,7 @@ impl CoreMutation {
                 reps: it.reps,
             });
         }
-        workouts::update_sets(db, user, &list).await.or_client(ctx)?;
+        workouts::update_sets(db, user, &list, now(ctx)).await.or_client(ctx)?;
         Ok(true)
     }
 

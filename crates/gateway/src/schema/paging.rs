@@ -1,6 +1,6 @@
 //! Cursor connections over the services' keyset pages: one place decodes `after` and sizes a page.
 
-use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor};
 use async_graphql::{Context, Result};
 use chrono::{DateTime, Utc};
 use query::templates;
@@ -63,7 +63,7 @@ pub(super) fn fetch_count(first: i32) -> u64 {
 
 /// A connection page of `first` from `rows` fetched with `fetch_count(first)`.
 pub(super) fn page<R, C, N>(
-    mut rows: Vec<R>,
+    rows: Vec<R>,
     first: i32,
     has_previous: bool,
     cursor: impl Fn(&R) -> C,
@@ -73,10 +73,27 @@ where
     C: CursorType + Send + Sync,
     N: async_graphql::OutputType,
 {
+    page_with(rows, first, has_previous, EmptyFields, cursor, node)
+}
+
+/// `page` with fields of the whole list beside the edges (counts).
+pub(super) fn page_with<R, C, N, F>(
+    mut rows: Vec<R>,
+    first: i32,
+    has_previous: bool,
+    fields: F,
+    cursor: impl Fn(&R) -> C,
+    node: impl Fn(R) -> N,
+) -> Connection<C, N, F>
+where
+    C: CursorType + Send + Sync,
+    N: async_graphql::OutputType,
+    F: async_graphql::ObjectType,
+{
     let first = usize::try_from(first).unwrap_or(0);
     let has_next = rows.len() > first;
     rows.truncate(first);
-    let mut res = Connection::new(has_previous, has_next);
+    let mut res = Connection::with_additional_fields(has_previous, has_next, fields);
     res.edges.extend(rows.into_iter().map(|row| Edge::new(cursor(&row), node(row))));
     res
 }

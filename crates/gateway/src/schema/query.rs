@@ -18,9 +18,14 @@ use super::units::{TemplateOrder, TimeRange, WeightUnit, round2, shown, shown_op
 use super::{Within, answer_unit, caller, now, parse_id, parse_opt_id, unit_and_today};
 use crate::error::OrClient;
 
-/// The query root: the core reads, the progress pages' reads and the check-ins.
+/// The query root: the core reads, the progress pages' reads, the check-ins and the key lifts.
 #[derive(Debug, Default, async_graphql::MergedObject)]
-pub struct QueryRoot(CoreQuery, super::progress::ProgressQuery, super::wellness::WellnessQuery);
+pub struct QueryRoot(
+    CoreQuery,
+    super::progress::ProgressQuery,
+    super::wellness::WellnessQuery,
+    super::lifts::LiftsQuery,
+);
 
 #[derive(Debug, Default)]
 pub(super) struct CoreQuery;

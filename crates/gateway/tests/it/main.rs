@@ -8,6 +8,7 @@ mod browser;
 mod cache;
 mod exercises;
 mod http;
+mod lifts;
 mod progress;
 mod templates;
 mod wellness;
@@ -354,6 +355,14 @@ backend_tests! {
              VALUES (2, $1, $2, 5, 5, 'UTC', $3, false, $3, $3)",
             [other_workout.into(), now().date_naive().into(), now().into()],
         )).await.unwrap();
+        // And a plateau, so resolving it by id would find a row.
+        t.db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            t.db.get_database_backend(),
+            "INSERT INTO plateaus (user_id, master_exercise_id, stalled_weight_kg, stalled_reps, session_count, confidence, status, detected_at) \
+             VALUES (2, $1, 100.0, 5, 3, 'low', 'active', $2)",
+            [other_master.into(), now().into()],
+        )).await.unwrap();
+        let other_plateau = entity::plateau::Entity::find().all(&t.db).await.unwrap()[0].id;
         let now = now().to_rfc3339();
         let cases = [
             format!(r#"{{ template(id: "{other_template}") {{ id }} }}"#),
@@ -390,6 +399,14 @@ backend_tests! {
             format!(r#"mutation {{ startWorkout(copyFrom: "{other_workout}") {{ id }} }}"#),
             format!(r#"mutation {{ saveWellness(input: {{workoutId: "{other_workout}", energyLevel: 5, sleepQuality: 5, deviceTimezone: "UTC"}}) {{ id }} }}"#),
             format!(r#"mutation {{ deleteWellness(workoutId: "{other_workout}") }}"#),
+            format!(r#"mutation {{ addKeyLift(masterExerciseId: "{other_master}") {{ id }} }}"#),
+            format!(r#"mutation {{ toggleKeyLift(masterExerciseId: "{other_master}", action: TRACK) {{ id }} }}"#),
+            format!(r#"mutation {{ toggleKeyLift(templateExerciseId: "{other_te}", action: TRACK) {{ id }} }}"#),
+            format!(r#"mutation {{ detectPlateau(masterExerciseId: "{other_master}") {{ id }} }}"#),
+            format!(r#"mutation {{ resolvePlateau(id: "{other_plateau}") {{ id }} }}"#),
+            format!(r#"mutation {{ addMilestone(masterExerciseId: "{other_master}", type: VOLUME, target: 100.0) {{ id }} }}"#),
+            format!(r#"mutation {{ forecastPr(masterExerciseId: "{other_master}") {{ currentOneRm }} }}"#),
+            format!(r#"{{ plateauRecommendations(masterExerciseId: "{other_master}") {{ rule }} }}"#),
         ];
         let before = datagen::inspect::content_checksum(&t.db).await.unwrap();
         let counts = datagen::inspect::row_counts(&t.db).await.unwrap();
@@ -410,6 +427,10 @@ backend_tests! {
         // Reads by another user's workout find nothing, exactly like an unknown id.
         let check_in = format!(r#"{{ wellness(workoutId: "{other_workout}") {{ id }} }}"#);
         assert_eq!(run(&state, Some(1), &check_in, json!({})).await, json!({"data": {"wellness": null}}));
+        let lists = "{ plateaus { activeCount edges { node { id } } } keyLifts { totalCount } milestones { totalCount } prForecasts { edges { node { exerciseName } } } }";
+        assert_eq!(run(&state, Some(1), lists, json!({})).await["data"], json!({
+            "plateaus": {"activeCount": 0, "edges": []}, "keyLifts": {"totalCount": 0}, "milestones": {"totalCount": 0}, "prForecasts": {"edges": []}
+        }));
         let anonymous = run(&state, None, "{ viewer { id } }", json!({})).await;
         assert_eq!(code(&anonymous), "UNAUTHENTICATED");
     }
@@ -556,6 +577,32 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
         "wellnessHistory",
         "{ wellnessHistory(first: 30) { edges { node { date energyLevel sleepQuality } } } }",
         1,
+    ),
+    (
+        "keyLifts",
+        "{ keyLifts(first: 20) { totalCount trackingCount edges { node { exerciseName isTracking } } } }",
+        2,
+    ),
+    (
+        "plateaus",
+        "{ plateaus(status: ACTIVE) { activeCount edges { node { stalledWeight recommendations { rule } } } } }",
+        4,
+    ),
+    ("plateaus (unit given)", "{ plateaus(unit: KG) { edges { node { stalledWeight } } } }", 3),
+    (
+        "milestones",
+        "{ milestones(unit: KG) { totalCount edges { node { target currentValue progressPercent } } } }",
+        2,
+    ),
+    (
+        "prForecasts",
+        "{ prForecasts(unit: KG) { edges { node { forecastedWeight trajectory } } } }",
+        1,
+    ),
+    (
+        "plateauRecommendations",
+        "query($m: ID!) { plateauRecommendations(masterExerciseId: $m) { rule action } }",
+        3,
     ),
     (
         "wellnessStats",

@@ -15,7 +15,7 @@ use domain::{
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, Value};
 
 use super::read::{parse_warmup, warmup_text};
-use crate::owned::{Owned, delete_owned};
+use crate::owned::{Owned, delete_owned, ensure_owned};
 use crate::resolution::refresh;
 use crate::{Db, QueryError, UserId, writes};
 
@@ -104,6 +104,45 @@ async fn auto_link(
     ))
     .await?;
     Ok(())
+}
+
+/// The master of one of the user's template lines: the one it links to, else the user's master
+/// of its name (created when missing), linked now — inside the caller's write, names kept fresh.
+pub(crate) async fn master_of_line(
+    db: &Db,
+    txn: &DatabaseTransaction,
+    user: UserId,
+    te_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, QueryError> {
+    #[derive(FromQueryResult)]
+    struct Line {
+        exercise_name: String,
+        master_exercise_id: Option<i64>,
+    }
+    ensure_owned(txn, user, Owned::TemplateExercise, te_id).await?;
+    let find = || {
+        stmt(
+            txn,
+            "SELECT te.exercise_name, el.master_exercise_id FROM template_exercises te \
+             LEFT JOIN exercise_links el ON el.template_exercise_id = te.id WHERE te.id = $1 AND te.user_id = $2",
+            vec![te_id.into(), user.0.into()],
+        )
+    };
+    let line = Line::find_by_statement(find())
+        .one(txn)
+        .await?
+        .ok_or(QueryError::NotFound { entity: "template exercise", id: te_id })?;
+    if let Some(id) = line.master_exercise_id {
+        return Ok(id);
+    }
+    auto_link(txn, user, te_id, &line.exercise_name, now).await?;
+    refresh(db, txn, user, &[te_id]).await?;
+    Line::find_by_statement(find())
+        .one(txn)
+        .await?
+        .and_then(|it| it.master_exercise_id)
+        .ok_or(QueryError::Unavailable("link vanished"))
 }
 
 async fn insert_line(

@@ -19,6 +19,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, Value,
 };
 
+use crate::lifts;
 use crate::owned::{Owned, delete_owned, ensure_owned};
 use crate::progress::user_zone;
 use crate::resolution::load_resolved_exercise_name_map;
@@ -66,6 +67,7 @@ struct Id {
 #[derive(Debug, FromQueryResult)]
 struct OwnedLine {
     id: i64,
+    session_id: i64,
     sets: i32,
 }
 
@@ -287,6 +289,7 @@ pub async fn save(
     let n_rows =
         replace_lines(db, txn, &mut tracker, user, session_id, exercises, &names, now).await?;
     tracker.apply(txn).await?;
+    lifts::after_save(db, txn, user, &[session_id], now).await?;
     write.commit().await?;
     Ok(n_rows)
 }
@@ -380,7 +383,12 @@ fn bulk_error(err: db::BulkError) -> QueryError {
 
 /// Changes weight, unit and reps of stored set lines and re-derives their canonical columns; every
 /// id must be one of the user's set lines, else nothing changes.
-pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result<(), QueryError> {
+pub async fn update_sets(
+    db: &Db,
+    user: UserId,
+    updates: &[SetUpdate],
+    now: DateTime<Utc>,
+) -> Result<(), QueryError> {
     let mut found = Vec::new();
     for (idx, it) in updates.iter().enumerate() {
         check_set(&format!("updates[{idx}]"), it.weight, it.unit, it.reps, &mut found);
@@ -394,21 +402,19 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
     // `(user_id, resolved_exercise_name, session_id)` index instead of seeking each id: that
     // plan made updateSets 1.5-2.6x slower at phase 1 than at phase 0 (BENCHMARKS.md).
     let mut owned = std::collections::HashMap::new();
+    let mut sessions = Vec::new();
     for chunk in in_list_chunks(&ids, 1, db.param_limit) {
         let sql = format!(
-            "SELECT id, sets FROM session_exercises WHERE +user_id = $1 AND id IN ({})",
+            "SELECT id, session_id, sets FROM session_exercises WHERE +user_id = $1 AND id IN ({})",
             placeholders(2, chunk.len())
         );
         let values =
             std::iter::once(Value::from(user.0)).chain(chunk.iter().map(|id| Value::from(*id)));
         let stmt = Statement::from_sql_and_values(txn.get_database_backend(), sql, values);
-        owned.extend(
-            OwnedLine::find_by_statement(stmt)
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|it| (it.id, it.sets)),
-        );
+        owned.extend(OwnedLine::find_by_statement(stmt).all(txn).await?.into_iter().map(|it| {
+            sessions.push(it.session_id);
+            (it.id, it.sets)
+        }));
     }
     if let Some(missing) = ids.iter().find(|id| !owned.contains_key(id)) {
         return Err(QueryError::NotFound { entity: "set", id: *missing });
@@ -436,6 +442,7 @@ pub async fn update_sets(db: &Db, user: UserId, updates: &[SetUpdate]) -> Result
         .await?;
     }
     tracker.apply(txn).await?;
+    lifts::after_save(db, txn, user, &sessions, now).await?;
     write.commit().await?;
     Ok(())
 }
@@ -484,6 +491,9 @@ pub async fn save_workout(
     let mut tracker = Tracker::new(db);
     let res = save_workout_in(db, txn, &mut tracker, user, input, &names, zone, now).await?;
     tracker.apply(txn).await?;
+    if !res.1 {
+        lifts::after_save(db, txn, user, &[res.0.id], now).await?;
+    }
     write.commit().await?;
     Ok(res)
 }
@@ -516,6 +526,8 @@ pub async fn save_workouts(
         res.push(save_workout_in(db, txn, &mut tracker, user, input, names, zone, now).await?);
     }
     tracker.apply(txn).await?;
+    let saved: Vec<i64> = res.iter().filter(|it| !it.1).map(|it| it.0.id).collect();
+    lifts::after_save(db, txn, user, &saved, now).await?;
     write.commit().await?;
     Ok(res)
 }

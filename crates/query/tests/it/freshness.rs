@@ -218,7 +218,7 @@ async fn apply(db: &Db, conn: &DatabaseConnection, mutation: Mutation, started: 
                 unit: WeightUnit::Kg,
                 reps: Some(1),
             };
-            workouts::update_sets(db, USER, &[update]).await.unwrap();
+            workouts::update_sets(db, USER, &[update], chrono::Utc::now()).await.unwrap();
         }
         Mutation::DeleteWorkout => workouts::delete(db, USER, f.latest_workout).await.unwrap(),
         Mutation::DeleteEmpty => {

@@ -274,7 +274,7 @@ async fn run(db: &Db, op: &Op, key: &mut u64) -> bool {
                     reps: Some(*reps),
                 })
                 .collect();
-            workouts::update_sets(db, UserId(*user), &updates).await
+            workouts::update_sets(db, UserId(*user), &updates, chrono::Utc::now()).await
         }
         Op::Delete { user, workout } => {
             let Some(w) = pick(&workouts_of(*user).await, *workout) else { return false };
