@@ -165,13 +165,17 @@ fn is_introspection(query: &str) -> bool {
     })
 }
 
-/// The router: `POST /graphql`, GraphiQL at `/` (not in production), `/healthz`, `/readyz`.
+/// The router: `POST /graphql`, the CSV downloads under `/export/` (`export`), GraphiQL at `/`
+/// (not in production), `/healthz`, `/readyz`.
 /// The body limit holds on every route; the time limit on every route (on `/graphql` it answers
 /// a GraphQL error).
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
-    let mut others =
-        Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz));
+    let mut others = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/export/workouts.csv", get(crate::export::workouts))
+        .route("/export/exercise.csv", get(crate::export::exercise));
     if !limits.production {
         others = others.merge(crate::graphiql::routes());
     }

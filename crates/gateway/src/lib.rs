@@ -1,13 +1,15 @@
 //! The GraphQL gateway: the frontend's API over the query services, on axum.
 //!
 //! `build_schema()` builds the async-graphql schema with every limit set from configuration;
-//! `app()` is the axum router (`/graphql`, GraphiQL at `/` unless in production, `/healthz`,
+//! `app()` is the axum router (`/graphql`, CSV downloads under `/export/`, GraphiQL at `/` unless in
+//! production, `/healthz`,
 //! `/readyz`). This is the only crate that knows GraphQL or HTTP: it converts the services' views
 //! into its own types, and maps every failure to a stable `extensions.code` in one place
 //! (`error`), so no database text ever reaches a client.
 
 pub mod auth;
 pub mod error;
+mod export;
 pub mod graphiql;
 pub mod http;
 pub mod limits;

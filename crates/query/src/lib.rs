@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod detail;
 mod error;
 pub mod exercises;
+pub mod exports;
 mod flags;
 pub mod lifts;
 pub mod overview;

@@ -7,6 +7,7 @@ mod binary;
 mod browser;
 mod cache;
 mod exercises;
+mod export;
 mod http;
 mod lifts;
 mod progress;
