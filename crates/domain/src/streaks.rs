@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDate};
 use crate::calendar::iso_week_start;
 
 /// Streaks and consistency of one lifter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Consistency {
     /// Distinct workout days in the period.
     pub workout_days: i64,

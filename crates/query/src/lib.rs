@@ -16,6 +16,7 @@ mod error;
 pub mod exercises;
 pub mod exports;
 mod flags;
+pub mod highlights;
 pub mod lifts;
 pub mod overview;
 mod owned;

@@ -564,6 +564,11 @@ mod analytics {
                 assert_eq!(query::analytics::strength_of(&summaries, user, &names, from, to).await.unwrap(), strength);
                 assert!(strength.values().any(|s| s.trend.is_some()));
                 assert_eq!(personal_records(&summaries, user).await.unwrap(), personal_records(&raw, user).await.unwrap());
+                let volume = query::highlights::volume_highlights(&raw, user, from, to).await.unwrap();
+                assert!(volume.top_exercise.is_some());
+                assert_eq!(query::highlights::volume_highlights(&summaries, user, from, to).await.unwrap(), volume);
+                let streaks = query::highlights::streak_highlights(&raw, user, from, to).await.unwrap();
+                assert_eq!(query::highlights::streak_highlights(&summaries, user, from, to).await.unwrap(), streaks);
             }
         }
 

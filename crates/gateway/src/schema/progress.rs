@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use domain::Limits;
 use query::progress::TimeRange as Range;
-use query::{detail, overview};
+use query::{detail, highlights, overview};
 
 use super::paging::{decode_after, fetch_count, page};
 use super::types::ProgressPoint;
@@ -270,8 +270,189 @@ pub(crate) struct ExerciseListItem {
 #[derive(Debug, Default)]
 pub(super) struct ProgressQuery;
 
+/// An exercise's totals over the period.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct ExerciseVolume {
+    exercise_name: String,
+    volume: f64,
+    sets: i64,
+    reps: i64,
+}
+
+/// A PR event of one exercise.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct ExercisePr {
+    exercise_name: String,
+    #[graphql(flatten)]
+    event: PrEvent,
+}
+
+/// The period's PR events over every exercise.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct PrHighlights {
+    total: i64,
+    one_rm: i64,
+    weight: i64,
+    volume: i64,
+    /// The latest `first` events, newest first.
+    events: Vec<ExercisePr>,
+}
+
+/// The period's volume.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct VolumeHighlights {
+    total_volume: f64,
+    workouts: i64,
+    /// Distinct exercises trained.
+    exercise_count: i64,
+    /// `totalVolume` per workout; null without workouts.
+    average_workout_volume: Option<f64>,
+    /// `totalVolume` per day of the period.
+    volume_per_day: f64,
+    /// The day with the most volume (the latest on ties).
+    heaviest_day: Option<VolumeDay>,
+    /// The exercise with the most volume (the first by name on ties).
+    top_exercise: Option<ExerciseVolume>,
+}
+
+/// The ISO week with the most workouts.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct BestWeek {
+    week_start: NaiveDate,
+    workouts: i64,
+}
+
+/// The period's streaks and regularity.
+#[derive(Debug, SimpleObject)]
+pub(crate) struct StreakHighlights {
+    consistency: super::types::ConsistencyStats,
+    workouts: i64,
+    /// The latest of the busiest weeks.
+    best_week: Option<BestWeek>,
+    last_workout_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The progress page's highlight tabs over one period; each is read only when selected.
+pub(crate) struct ProgressHighlights {
+    unit: domain::WeightUnit,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+#[Object]
+impl ProgressHighlights {
+    async fn unit(&self) -> WeightUnit {
+        self.unit.into()
+    }
+
+    async fn from(&self) -> NaiveDate {
+        self.from
+    }
+
+    async fn to(&self) -> NaiveDate {
+        self.to
+    }
+
+    /// PR events: a line that beat every earlier line of its exercise (before the period too).
+    async fn prs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, validator(custom = "Within(Limits::PAGE_SIZE)"))] first: i32,
+    ) -> Result<PrHighlights> {
+        let (user, db) = caller(ctx)?;
+        let all = highlights::period_prs(db, user, self.from, self.to).await.or_client(ctx)?;
+        let count = |kind: detail::PrKind| {
+            i64::try_from(all.iter().filter(|it| it.event.kind == kind).count()).unwrap_or(0)
+        };
+        let unit = self.unit;
+        Ok(PrHighlights {
+            total: i64::try_from(all.len()).unwrap_or(0),
+            one_rm: count(detail::PrKind::OneRm),
+            weight: count(detail::PrKind::Weight),
+            volume: count(detail::PrKind::Volume),
+            events: all
+                .into_iter()
+                .take(usize::try_from(first).unwrap_or(0))
+                .map(|it| ExercisePr {
+                    exercise_name: it.exercise,
+                    event: shown_pr(unit, &it.event),
+                })
+                .collect(),
+        })
+    }
+
+    async fn volume(&self, ctx: &Context<'_>) -> Result<VolumeHighlights> {
+        let (user, db) = caller(ctx)?;
+        let it =
+            highlights::volume_highlights(db, user, self.from, self.to).await.or_client(ctx)?;
+        let unit = self.unit;
+        let days = (self.to - self.from).num_days() + 1;
+        #[expect(clippy::cast_precision_loss, reason = "counts of days and workouts")]
+        let per = |n: i64| (n > 0).then(|| shown(unit, it.total_volume / n as f64));
+        Ok(VolumeHighlights {
+            total_volume: shown(unit, it.total_volume),
+            workouts: it.workouts,
+            exercise_count: it.exercises,
+            average_workout_volume: per(it.workouts),
+            volume_per_day: per(days).unwrap_or(0.0),
+            heaviest_day: it.heaviest_day.map(|d| VolumeDay {
+                local_date: d.local_date,
+                session_count: d.sessions,
+                sets: d.sets,
+                reps: d.reps,
+                volume: shown(unit, d.volume),
+                exercise_count: d.exercises,
+            }),
+            top_exercise: it.top_exercise.map(|e| ExerciseVolume {
+                exercise_name: e.name,
+                volume: shown(unit, e.volume),
+                sets: e.sets,
+                reps: e.reps,
+            }),
+        })
+    }
+
+    async fn streaks(&self, ctx: &Context<'_>) -> Result<StreakHighlights> {
+        let (user, db) = caller(ctx)?;
+        let it =
+            highlights::streak_highlights(db, user, self.from, self.to).await.or_client(ctx)?;
+        Ok(StreakHighlights {
+            consistency: it.consistency.into(),
+            workouts: it.workouts,
+            best_week: it.best_week.map(|(week_start, workouts)| BestWeek { week_start, workouts }),
+            last_workout_at: it.last_workout_at,
+        })
+    }
+}
+
+fn shown_pr(unit: domain::WeightUnit, e: &detail::PrEvent) -> PrEvent {
+    PrEvent {
+        kind: e.kind.into(),
+        local_date: e.local_date,
+        value: shown(unit, e.value),
+        previous: shown_opt(unit, e.previous),
+        weight: shown(unit, e.weight_kg),
+        reps: e.reps,
+        sets: e.sets,
+    }
+}
+
 #[Object]
 impl ProgressQuery {
+    /// The highlights of the period `range` ending today (the original's three tabs: PRs,
+    /// volume milestones, streaks), in the requested or preferred unit.
+    async fn progress_highlights(
+        &self,
+        ctx: &Context<'_>,
+        range: TimeRange,
+        unit: Option<WeightUnit>,
+    ) -> Result<ProgressHighlights> {
+        let (user, db) = caller(ctx)?;
+        let (unit, today) = unit_and_today(ctx, db, user, unit).await?;
+        let (from, to) = period(range, today);
+        Ok(ProgressHighlights { unit, from, to })
+    }
+
     /// One exercise's detail over the range (its resolved name, as progress groups it): daily
     /// series beside the previous period, PR events, top sets and intensity.
     async fn exercise_progress(

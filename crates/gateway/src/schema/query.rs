@@ -389,14 +389,6 @@ impl CoreQuery {
         let (user, db) = caller(ctx)?;
         let today = progress::user_today(db, user, now(ctx)).await.or_client(ctx)?;
         let days = Range::from(range).days();
-        let it = analytics::consistency_stats(db, user, today, days).await.or_client(ctx)?;
-        Ok(ConsistencyStats {
-            workout_days: it.workout_days,
-            frequency_per_week: it.frequency_per_week,
-            consistency_score: it.score,
-            current_week_streak: it.current_week_streak,
-            longest_week_streak: it.longest_week_streak,
-            current_day_streak: it.current_day_streak,
-        })
+        Ok(analytics::consistency_stats(db, user, today, days).await.or_client(ctx)?.into())
     }
 }

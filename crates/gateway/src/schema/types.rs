@@ -388,6 +388,19 @@ pub(crate) struct ConsistencyStats {
     pub(super) current_day_streak: i64,
 }
 
+impl From<domain::Consistency> for ConsistencyStats {
+    fn from(it: domain::Consistency) -> Self {
+        Self {
+            workout_days: it.workout_days,
+            frequency_per_week: it.frequency_per_week,
+            consistency_score: it.score,
+            current_week_streak: it.current_week_streak,
+            longest_week_streak: it.longest_week_streak,
+            current_day_streak: it.current_day_streak,
+        }
+    }
+}
+
 #[derive(Debug, SimpleObject)]
 #[expect(clippy::struct_excessive_bools, reason = "the original's preference switches")]
 pub(crate) struct Preferences {

@@ -580,6 +580,21 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
         1,
     ),
     (
+        "progressHighlights > prs",
+        "{ progressHighlights(range: QUARTER) { prs(first: 10) { total events { exerciseName kind value } } } }",
+        2,
+    ),
+    (
+        "progressHighlights > volume",
+        "{ progressHighlights(range: QUARTER) { volume { totalVolume heaviestDay { volume } topExercise { exerciseName } } } }",
+        3,
+    ),
+    (
+        "progressHighlights > streaks",
+        "{ progressHighlights(range: QUARTER) { streaks { bestWeek { workouts } consistency { currentWeekStreak } } } }",
+        4,
+    ),
+    (
         "keyLifts",
         "{ keyLifts(first: 20) { totalCount trackingCount edges { node { exerciseName isTracking } } } }",
         2,

@@ -302,4 +302,88 @@ backend_tests! {
         let filtered = run(&state, Some(USER), "query($n: [String!]) { personalRecords(exercises: $n) { exerciseName } }", json!({"n": [name, "No Such Lift"]})).await;
         assert_eq!(filtered["data"]["personalRecords"], json!([{"exerciseName": name}]), "{filtered}");
     }
+    async fn highlights_match_their_rows(t: &TestDb) {
+        let state = state(t).await;
+        let all = rows(&t.db).await;
+        let today = today(&t.db).await;
+        let from = today - chrono::Duration::days(89);
+        let q = "{ progressHighlights(range: QUARTER, unit: KG) { from to prs(first: 5) { total oneRm weight volume events { exerciseName kind localDate value previous } } volume { totalVolume workouts exerciseCount heaviestDay { localDate volume } topExercise { exerciseName volume sets reps } } streaks { workouts bestWeek { weekStart workouts } lastWorkoutAt consistency { workoutDays } } } }";
+        let res = run(&state, Some(USER), q, json!({})).await;
+        assert!(res["errors"].is_null(), "{res}");
+        let h = &res["data"]["progressHighlights"];
+        assert_eq!((h["from"].as_str().unwrap(), h["to"].as_str().unwrap()), (from.to_string().as_str(), today.to_string().as_str()));
+
+        // PR events: running maxima per exercise over every counted line, kept from `from` on.
+        let mut by_name: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+        for r in all.iter().filter(|r| !r.warmup && r.day <= today) {
+            by_name.entry(r.name.as_str()).or_default().push(r);
+        }
+        let mut events: Vec<(NaiveDate, String, &str, f64, Option<f64>)> = Vec::new();
+        for (name, lines) in &by_name {
+            let mut best: [Option<f64>; 3] = [None; 3];
+            for r in lines {
+                let marks = [("ONE_RM", r.one_rm), ("WEIGHT", r.weight.filter(|w| *w > 0.0)), ("VOLUME", Some(r.volume).filter(|v| *v > 0.0))];
+                for (slot, (kind, mark)) in marks.into_iter().enumerate() {
+                    let Some(v) = mark else { continue };
+                    if best[slot].is_none_or(|b| v > b) {
+                        if r.day >= from {
+                            events.push((r.day, (*name).to_owned(), kind, v, best[slot]));
+                        }
+                        best[slot] = Some(v);
+                    }
+                }
+            }
+        }
+        // Newest day first, then by exercise; a day's events in line order.
+        events.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let count = |k: &str| events.iter().filter(|e| e.2 == k).count();
+        let prs = &h["prs"];
+        assert!(!events.is_empty(), "the fixture sets records in the quarter");
+        assert_eq!((&prs["total"], &prs["oneRm"], &prs["weight"], &prs["volume"]), (&json!(events.len()), &json!(count("ONE_RM")), &json!(count("WEIGHT")), &json!(count("VOLUME"))));
+        let expected: Vec<Value> = events.iter().take(5).map(|(day, name, kind, v, prev)| json!({
+            "exerciseName": name, "kind": kind, "localDate": day.to_string(), "value": r2(*v), "previous": prev.map(r2)
+        })).collect();
+        assert_eq!(prs["events"], json!(expected));
+
+        // Volume: totals of the quarter's counted lines.
+        let in_q: Vec<&Row> = all.iter().filter(|r| !r.warmup && r.day >= from && r.day <= today).collect();
+        let total: f64 = in_q.iter().map(|r| r.volume).sum();
+        let workouts: BTreeSet<i64> = in_q.iter().map(|r| r.session).collect();
+        let mut per_name: BTreeMap<&str, (f64, i64, i64)> = BTreeMap::new();
+        let mut per_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+        for r in &in_q {
+            let e = per_name.entry(r.name.as_str()).or_default();
+            e.0 += r.volume;
+            e.1 += i64::from(r.sets);
+            e.2 += i64::from(r.reps.unwrap_or(0)) * i64::from(r.sets);
+            *per_day.entry(r.day).or_default() += r.volume;
+        }
+        let top = per_name.iter().fold(None::<(&str, (f64, i64, i64))>, |best, (n, v)| match best {
+            Some((_, b)) if r2(b.0) >= r2(v.0) => best,
+            _ => Some((n, *v)),
+        }).unwrap();
+        let heaviest = per_day.iter().fold(None::<(NaiveDate, f64)>, |best, (d, v)| match best {
+            Some((_, b)) if r2(b) > r2(*v) => best,
+            _ => Some((*d, *v)),
+        }).unwrap();
+        assert_eq!(h["volume"], json!({
+            "totalVolume": r2(total), "workouts": workouts.len(), "exerciseCount": per_name.len(),
+            "heaviestDay": {"localDate": heaviest.0.to_string(), "volume": r2(heaviest.1)},
+            "topExercise": {"exerciseName": top.0, "volume": r2(top.1.0), "sets": top.1.1, "reps": top.1.2},
+        }));
+
+        // Streaks: the quarter's workouts, its busiest ISO week (the latest on ties), its last workout.
+        let sessions: HashMap<i64, entity::workout_session::Model> = entity::workout_session::Entity::find().all(&t.db).await.unwrap().into_iter().map(|s| (s.id, s)).collect();
+        let mut weeks: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        for id in &workouts {
+            *weeks.entry(domain::iso_week_start(sessions[id].local_date)).or_default() += 1;
+        }
+        let best = weeks.iter().max_by_key(|(w, n)| (**n, **w)).unwrap();
+        let last = workouts.iter().map(|id| sessions[id].workout_date).max().unwrap();
+        assert_eq!(h["streaks"]["workouts"], json!(workouts.len()));
+        assert_eq!(h["streaks"]["bestWeek"], json!({"weekStart": best.0.to_string(), "workouts": best.1}));
+        assert_eq!(h["streaks"]["lastWorkoutAt"], json!(last.to_rfc3339()));
+        let days: BTreeSet<NaiveDate> = in_q.iter().map(|r| r.day).collect();
+        assert_eq!(h["streaks"]["consistency"]["workoutDays"], json!(days.len()));
+    }
 }
