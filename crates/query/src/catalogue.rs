@@ -209,6 +209,80 @@ pub fn catalogue(backend: DbBackend, user: i64) -> Vec<Entry> {
         crate::overview::EXERCISE_NAMES.to_owned(),
         vec![user.into()],
     ));
+    for (name, sql) in [
+        ("highlights.all_lines", crate::highlights::ALL_LINES),
+        ("highlights.exercise_volumes", crate::highlights::EXERCISE_VOLUMES),
+        (
+            "highlights.exercise_volumes (summaries)",
+            crate::highlights::EXERCISE_VOLUMES_FROM_SUMMARIES,
+        ),
+        ("highlights.period_workouts", crate::highlights::PERIOD_WORKOUTS),
+    ] {
+        let values = if name == "highlights.all_lines" {
+            vec![user.into(), day(25)]
+        } else {
+            vec![user.into(), day(1), day(25)]
+        };
+        res.push(entry(name, sql.to_owned(), values));
+    }
+    let mut add = |name, sql: String, values: Vec<Value>| res.push(entry(name, sql, values));
+    add("wellness.by_session", crate::wellness::BY_SESSION.to_owned(), with_user(&[1i64.into()]));
+    add(
+        "wellness.history",
+        crate::wellness::HISTORY.to_owned(),
+        vec![user.into(), day(1), day(25), day(25), i64::MAX.into(), 31i64.into()],
+    );
+    add(
+        "wellness.stats",
+        crate::wellness::STATS.to_owned(),
+        vec![user.into(), day(1), day(1), day(25), day(19)],
+    );
+    add(
+        "lifts.recent_workouts",
+        crate::lifts::RECENT_LINES.to_owned(),
+        vec![user.into(), "Bench Press".into(), 20i64.into()],
+    );
+    add(
+        "lifts.key_lifts",
+        crate::lifts::key_lifts_sql(),
+        vec![user.into(), false.into(), i64::MAX.into(), 21i64.into()],
+    );
+    add("lifts.key_lift_counts", crate::lifts::KEY_LIFT_COUNTS.to_owned(), vec![user.into()]);
+    add(
+        "lifts.plateaus",
+        crate::lifts::plateaus_page_sql(),
+        vec![user.into(), "active".into(), i64::MAX.into(), 21i64.into()],
+    );
+    add(
+        "lifts.milestones",
+        crate::lifts::milestones_page_sql(Some(false)),
+        vec![user.into(), i64::MAX.into(), 21i64.into()],
+    );
+    add("lifts.milestone_bests", crate::lifts::bests_sql(4), with_user(&four));
+    add(
+        "lifts.forecasts",
+        crate::lifts::forecasts_page_sql(),
+        vec![user.into(), i32::MAX.into(), i64::MAX.into(), 21i64.into()],
+    );
+    add(
+        "lifts.after_save (milestones reached)",
+        crate::lifts::candidates_sql(" AND se.session_id IN ($2, $3, $4, $5)", ""),
+        with_user(&four),
+    );
+    add("lifts.after_save (tracked key lifts)", crate::lifts::tracked_in_sql(4), with_user(&four));
+    add(
+        "exports.page",
+        crate::exports::PAGE.to_owned(),
+        vec![
+            user.into(),
+            day(1),
+            day(25),
+            chrono::DateTime::from_timestamp(0, 0).unwrap_or_default().into(),
+            0i64.into(),
+            200i64.into(),
+            String::new().into(),
+        ],
+    );
     for (name, sql) in users::STATEMENTS
         .iter()
         .chain(workouts::read::STATEMENTS)

@@ -16,7 +16,7 @@ use crate::{Db, QueryError, UserId};
 /// workout order; with `$7` not empty, only workouts of that (resolved) exercise and only its
 /// counted lines. A workout without a matching line yields one row of nulls, so the key still
 /// moves past it.
-const PAGE: &str = "SELECT ws.id AS session_id, ws.workout_date AS workout_date, ws.local_date AS local_date, \
+pub(crate) const PAGE: &str = "SELECT ws.id AS session_id, ws.workout_date AS workout_date, ws.local_date AS local_date, \
      wt.name AS template_name, se.id AS line_id, se.exercise_name AS exercise_name, \
      se.resolved_exercise_name AS resolved_name, se.set_order AS set_order, se.set_type AS set_type, \
      se.weight_kg AS weight_kg, se.reps AS reps, se.sets AS sets, se.rpe AS rpe, se.rest_seconds AS rest_seconds, \

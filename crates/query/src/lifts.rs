@@ -64,7 +64,7 @@ async fn master<C: ConnectionTrait>(
 
 /// The counted lines of the exercise named `$2` in its latest `RECENT_WORKOUTS` workouts,
 /// oldest workout first.
-const RECENT_LINES: &str = "SELECT ws.id AS session_id, ws.local_date AS local_date, se.weight_kg AS weight_kg, \
+pub(crate) const RECENT_LINES: &str = "SELECT ws.id AS session_id, ws.local_date AS local_date, se.weight_kg AS weight_kg, \
      se.reps AS reps, se.one_rm_estimate AS one_rm \
      FROM session_exercises se JOIN workout_sessions ws ON ws.id = se.session_id \
      WHERE se.user_id = $1 AND se.resolved_exercise_name = $2 AND se.set_type <> 'warmup' \
@@ -174,13 +174,13 @@ const KEY_LIFT: &str = "SELECT k.id, k.master_exercise_id, me.name AS exercise_n
      FROM key_lifts k JOIN master_exercises me ON me.id = k.master_exercise_id";
 
 /// A page of the user's key lifts, newest first (`$2`: tracked ones only), after id `$3`.
-fn key_lifts_sql() -> String {
+pub(crate) fn key_lifts_sql() -> String {
     format!(
         "{KEY_LIFT} WHERE k.user_id = $1 AND (k.is_tracking OR NOT $2) AND k.id < $3 ORDER BY k.id DESC LIMIT $4"
     )
 }
 
-const KEY_LIFT_COUNTS: &str = "SELECT COUNT(*) AS total, \
+pub(crate) const KEY_LIFT_COUNTS: &str = "SELECT COUNT(*) AS total, \
      COALESCE(SUM(CASE WHEN is_tracking THEN 1 ELSE 0 END), 0) AS tracking, \
      COALESCE(SUM(CASE WHEN maintenance_mode THEN 1 ELSE 0 END), 0) AS maintenance \
      FROM key_lifts WHERE user_id = $1";
@@ -397,6 +397,13 @@ pub struct PlateauCounts {
     pub resolved: i64,
 }
 
+/// A page of the user's plateaus of status `$2` (all for ''), latest first, after id `$3`.
+pub(crate) fn plateaus_page_sql() -> String {
+    format!(
+        "{PLATEAU} WHERE p.user_id = $1 AND (p.status = $2 OR $2 = '') AND p.id < $3 ORDER BY p.id DESC LIMIT $4"
+    )
+}
+
 /// A page of the user's plateaus (of `status`, or all), latest first, and their counts.
 pub async fn plateaus(
     db: &Db,
@@ -405,9 +412,7 @@ pub async fn plateaus(
     after: Option<i64>,
     limit: u64,
 ) -> Result<(Vec<PlateauView>, PlateauCounts), QueryError> {
-    let sql = format!(
-        "{PLATEAU} WHERE p.user_id = $1 AND (p.status = $2 OR $2 = '') AND p.id < $3 ORDER BY p.id DESC LIMIT $4"
-    );
+    let sql = plateaus_page_sql();
     let values = vec![
         user.0.into(),
         status.map_or("", PlateauStatus::as_str).into(),
@@ -610,7 +615,7 @@ pub struct MilestoneCounts {
 }
 
 /// Per master exercise: the heaviest counted weight and the most kilograms moved in one workout.
-fn bests_sql(n: usize) -> String {
+pub(crate) fn bests_sql(n: usize) -> String {
     format!(
         "SELECT me.id AS master_exercise_id, MAX(s.top) AS top, MAX(s.volume) AS volume FROM master_exercises me \
          JOIN (SELECT se.session_id, se.resolved_exercise_name AS name, MAX(se.weight_kg) AS top, \
@@ -623,6 +628,17 @@ fn bests_sql(n: usize) -> String {
     )
 }
 
+/// A page of the user's milestones (all, achieved only, or upcoming only), newest first, after
+/// id `$2`.
+pub(crate) fn milestones_page_sql(achieved: Option<bool>) -> String {
+    let filter = match achieved {
+        None => "",
+        Some(true) => " AND a.id IS NOT NULL",
+        Some(false) => " AND a.id IS NULL",
+    };
+    format!("{MILESTONE} WHERE m.user_id = $1 AND m.id < $2{filter} ORDER BY m.id DESC LIMIT $3")
+}
+
 /// A page of the user's milestones (all, achieved only, or upcoming only), newest first, each
 /// with the best value reached so far; and the counts.
 pub async fn milestones(
@@ -632,14 +648,7 @@ pub async fn milestones(
     after: Option<i64>,
     limit: u64,
 ) -> Result<(Vec<MilestoneView>, MilestoneCounts), QueryError> {
-    let filter = match achieved {
-        None => "",
-        Some(true) => " AND a.id IS NOT NULL",
-        Some(false) => " AND a.id IS NULL",
-    };
-    let sql = format!(
-        "{MILESTONE} WHERE m.user_id = $1 AND m.id < $2{filter} ORDER BY m.id DESC LIMIT $3"
-    );
+    let sql = milestones_page_sql(achieved);
     let values = vec![user.0.into(), after.unwrap_or(i64::MAX).into(), limit_value(limit)];
     let rows = MilestoneRow::find_by_statement(stmt(db, &sql, values)).all(&db.conn).await?;
     let counts = MilestoneCounts::find_by_statement(stmt(
@@ -809,7 +818,7 @@ enum Scope<'a> {
 
 /// Per (unachieved milestone, workout of its exercise): the workout's heaviest counted weight and
 /// volume, with the user's bodyweight. `{lines}` narrows the lines read.
-fn candidates_sql(lines: &str, milestones: &str) -> String {
+pub(crate) fn candidates_sql(lines: &str, milestones: &str) -> String {
     format!(
         "SELECT m.id AS milestone_id, m.milestone_type, m.target_value, s.session_id, ws.workout_date, s.top, s.volume, \
            p.bodyweight_kg FROM milestones m JOIN master_exercises me ON me.id = m.master_exercise_id \
@@ -959,6 +968,14 @@ const FORECAST: &str = "SELECT f.id, f.master_exercise_id, me.name AS exercise_n
 /// The key a forecasts page starts after: confidence, then id.
 pub type ForecastKey = (i32, i64);
 
+/// A page of the user's stored forecasts, most confident first, after the key `($2, $3)`.
+pub(crate) fn forecasts_page_sql() -> String {
+    format!(
+        "{FORECAST} WHERE f.user_id = $1 AND (f.confidence_percent < $2 OR (f.confidence_percent = $2 AND f.id < $3)) \
+         ORDER BY f.confidence_percent DESC, f.id DESC LIMIT $4"
+    )
+}
+
 /// A page of the user's stored forecasts, most confident first.
 pub async fn forecasts(
     db: &Db,
@@ -967,11 +984,8 @@ pub async fn forecasts(
     limit: u64,
 ) -> Result<Vec<ForecastView>, QueryError> {
     let (confidence, id) = after.unwrap_or((i32::MAX, i64::MAX));
-    let sql = format!(
-        "{FORECAST} WHERE f.user_id = $1 AND (f.confidence_percent < $2 OR (f.confidence_percent = $2 AND f.id < $3)) \
-         ORDER BY f.confidence_percent DESC, f.id DESC LIMIT $4"
-    );
     let values = vec![user.0.into(), confidence.into(), id.into(), limit_value(limit)];
+    let sql = forecasts_page_sql();
     let rows = ForecastRow::find_by_statement(stmt(db, &sql, values)).all(&db.conn).await?;
     rows.into_iter().map(TryInto::try_into).collect()
 }
@@ -1039,7 +1053,7 @@ pub async fn forecast_pr(
 // On save.
 
 /// The user's tracked key lifts (out of maintenance) trained in the workouts `$2…`.
-fn tracked_in_sql(n: usize) -> String {
+pub(crate) fn tracked_in_sql(n: usize) -> String {
     format!(
         "SELECT k.master_exercise_id AS id, me.name AS name FROM key_lifts k \
          JOIN master_exercises me ON me.id = k.master_exercise_id \

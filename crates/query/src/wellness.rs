@@ -106,11 +106,11 @@ macro_rules! columns {
     };
 }
 
-const BY_SESSION: &str =
+pub(crate) const BY_SESSION: &str =
     concat!("SELECT ", columns!(), " FROM wellness_data WHERE user_id = $1 AND session_id = $2");
 
 /// A page of the user's check-ins in `$2..=$3`, newest first, after the key `($4, $5)`.
-const HISTORY: &str = concat!(
+pub(crate) const HISTORY: &str = concat!(
     "SELECT ",
     columns!(),
     " FROM wellness_data WHERE user_id = $1 AND date >= $2 AND date <= $3 \
@@ -119,7 +119,7 @@ const HISTORY: &str = concat!(
 
 /// Both windows' averages over the check-ins from `$2` (the earlier window's start) to `$4`; `$3`
 /// starts the requested window, `$5` the recent one.
-const STATS: &str = "SELECT \
+pub(crate) const STATS: &str = "SELECT \
      SUM(CASE WHEN date >= $3 THEN 1 ELSE 0 END) AS period_entries, \
      AVG(CASE WHEN date >= $3 THEN CAST(energy_level AS DOUBLE PRECISION) END) AS period_energy, \
      AVG(CASE WHEN date >= $3 THEN CAST(sleep_quality AS DOUBLE PRECISION) END) AS period_sleep, \

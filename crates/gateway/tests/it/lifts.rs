@@ -74,6 +74,10 @@ backend_tests! {
         );
         assert_eq!(node["recommendations"][0], json!({"rule": "MICRO_LOADING", "priority": "HIGH"}), "a beginner's first advice");
         let plateau = node["id"].as_str().unwrap().to_owned();
+        // Detecting again by hand finds the same stall and keeps the one active plateau.
+        let again = run(&state, Some(1), "mutation($m: ID!) { detectPlateau(masterExerciseId: $m, unit: KG) { id stalledWeight sessionCount } }", json!({"m": master})).await;
+        assert_eq!(again["data"]["detectPlateau"], json!({"id": plateau, "stalledWeight": 100.0, "sessionCount": 3}), "{again}");
+        assert_eq!(entity::plateau::Entity::find().all(&t.db).await.unwrap().len(), 1);
         // In pounds the same stall reads 220.46.
         let lbs = run(&state, Some(1), "{ plateaus(unit: LBS) { edges { node { stalledWeight } } } }", json!({})).await;
         assert_eq!(lbs["data"]["plateaus"]["edges"][0]["node"]["stalledWeight"], 220.46);
@@ -123,7 +127,6 @@ backend_tests! {
         assert_eq!(resolve["data"]["resolvePlateau"]["status"], "RESOLVED", "{resolve}");
         let advice = run(&state, Some(1), "query($m: ID!) { plateauRecommendations(masterExerciseId: $m, kind: TECHNIQUE) { rule } }", json!({"m": master})).await;
         assert_eq!(advice["data"]["plateauRecommendations"], json!([{"rule": "TECHNIQUE_WORK"}]), "{advice}");
-        let _ = plateau;
     }
 
     async fn forecasts_and_key_lift_switches(t: &TestDb) {
