@@ -395,14 +395,7 @@ impl ProgressHighlights {
             exercise_count: it.exercises,
             average_workout_volume: per(it.workouts),
             volume_per_day: per(days).unwrap_or(0.0),
-            heaviest_day: it.heaviest_day.map(|d| VolumeDay {
-                local_date: d.local_date,
-                session_count: d.sessions,
-                sets: d.sets,
-                reps: d.reps,
-                volume: shown(unit, d.volume),
-                exercise_count: d.exercises,
-            }),
+            heaviest_day: it.heaviest_day.as_ref().map(|d| shown_day(unit, d)),
             top_exercise: it.top_exercise.map(|e| ExerciseVolume {
                 exercise_name: e.name,
                 volume: shown(unit, e.volume),
@@ -422,6 +415,17 @@ impl ProgressHighlights {
             best_week: it.best_week.map(|(week_start, workouts)| BestWeek { week_start, workouts }),
             last_workout_at: it.last_workout_at,
         })
+    }
+}
+
+fn shown_day(unit: domain::WeightUnit, d: &overview::VolumeDay) -> VolumeDay {
+    VolumeDay {
+        local_date: d.local_date,
+        session_count: d.sessions,
+        sets: d.sets,
+        reps: d.reps,
+        volume: shown(unit, d.volume),
+        exercise_count: d.exercises,
     }
 }
 
@@ -524,14 +528,7 @@ impl ProgressQuery {
             first,
             before.is_some(),
             |d| OpaqueCursor(d.local_date),
-            |d| VolumeDay {
-                local_date: d.local_date,
-                session_count: d.sessions,
-                sets: d.sets,
-                reps: d.reps,
-                volume: shown(unit, d.volume),
-                exercise_count: d.exercises,
-            },
+            |d| shown_day(unit, &d),
         ))
     }
 
