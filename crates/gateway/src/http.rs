@@ -40,6 +40,9 @@ pub struct AppState {
     pub limits: Limits,
     clock: Clock,
     next_request: Arc<AtomicU64>,
+    /// Requests and statements at least this slow are logged (`monitor`).
+    slow_query: std::time::Duration,
+    db_bytes: Arc<crate::monitor::BytesSample>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -56,10 +59,32 @@ impl AppState {
 
     /// A state whose resolvers read "now" from `clock`.
     pub fn with_clock(db: Db, auth: Auth, limits: Limits, clock: Clock) -> Self {
+        // Metrics recorded before the recorder exists would be lost.
+        crate::monitor::handle();
         let schema = build_schema(db.clone(), &limits, clock);
         let introspection = build_schema(db.clone(), &limits.for_introspection(), clock);
         let next_request = Arc::new(AtomicU64::new(1));
-        Self { schema, introspection, db, auth, limits, clock, next_request }
+        Self {
+            schema,
+            introspection,
+            db,
+            auth,
+            limits,
+            clock,
+            next_request,
+            slow_query: Self::SLOW_QUERY,
+            db_bytes: Arc::default(),
+        }
+    }
+
+    /// The default slow-query threshold.
+    pub const SLOW_QUERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+    /// The same state, logging requests slower than `threshold` (the pools' statements are
+    /// logged by their own callback, `monitor::observe_pool`).
+    #[must_use]
+    pub fn with_slow_query(self, threshold: std::time::Duration) -> Self {
+        Self { slow_query: threshold, ..self }
     }
 
     /// A fresh id for a request, echoed in every error so a client report can be found in logs.
@@ -111,7 +136,9 @@ impl AppState {
             BatchRequest::Single(it) if is_introspection(&it.query) => &self.introspection,
             _ => &self.schema,
         };
-        let mut res = schema.execute_batch(batch).await;
+        let meter = Arc::new(crate::monitor::RequestMeter::new(viewer.map(|it| it.0), request_id));
+        let mut res =
+            crate::monitor::REQUEST.scope(Arc::clone(&meter), schema.execute_batch(batch)).await;
         let responses: Vec<&mut async_graphql::Response> = match &mut res {
             BatchResponse::Single(it) => vec![it],
             BatchResponse::Batch(list) => list.iter_mut().collect(),
@@ -133,14 +160,27 @@ impl AppState {
                 }
             }
         }
+        let elapsed = started.elapsed();
+        crate::monitor::record_request(elapsed, meter.statements(), &codes);
         tracing::info!(
             request_id,
             user = viewer.map(|it| it.0),
             operations = operations.join(","),
             errors = codes.join(","),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            statements = meter.statements(),
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             "graphql request"
         );
+        if elapsed >= self.slow_query {
+            tracing::warn!(
+                request_id,
+                user = viewer.map(|it| it.0),
+                operations = operations.join(","),
+                statements = meter.statements(),
+                elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+                "slow request"
+            );
+        }
         res
     }
 }
@@ -166,7 +206,7 @@ fn is_introspection(query: &str) -> bool {
 }
 
 /// The router: `POST /graphql`, the CSV downloads under `/export/` (`export`), GraphiQL at `/`
-/// (not in production), `/healthz`, `/readyz`.
+/// (not in production), `/healthz`, `/readyz`, `/metrics` (Prometheus text, `monitor`).
 /// The body limit holds on every route; the time limit on every route (on `/graphql` it answers
 /// a GraphQL error).
 pub fn app(state: AppState) -> Router {
@@ -174,6 +214,7 @@ pub fn app(state: AppState) -> Router {
     let mut others = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/export/workouts.csv", get(crate::export::workouts))
         .route("/export/exercise.csv", get(crate::export::exercise));
     if !limits.production {
@@ -436,6 +477,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             &request_id,
         ),
     }
+}
+
+/// Prometheus text: every metric of the process, with the pools, caches and database size
+/// sampled now.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let body = crate::monitor::render(&state.db, &state.db_bytes).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
 /// Ready when both pools answer and no migration is pending.

@@ -15,6 +15,7 @@ pub mod http;
 pub mod limits;
 pub mod loaders;
 pub mod maintenance;
+pub mod monitor;
 pub mod schema;
 
 pub use auth::Auth;

@@ -132,7 +132,22 @@ impl<B: Batched> Loader<i64> for ChildrenOf<B> {
 pub type LoaderOf<B> = Arc<DataLoader<ChildrenOf<B>>>;
 
 fn loader<B: Batched>(db: &Db, user: UserId) -> LoaderOf<B> {
-    Arc::new(DataLoader::new(ChildrenOf { db: db.clone(), user, kind: PhantomData }, tokio::spawn))
+    Arc::new(DataLoader::new(
+        ChildrenOf { db: db.clone(), user, kind: PhantomData },
+        spawn_in_request,
+    ))
+}
+
+/// Spawns a batch load as a task of the request that asked for it, so its statements count for
+/// that request (`monitor::REQUEST`).
+fn spawn_in_request<F>(load: F) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    match crate::monitor::REQUEST.try_with(Arc::clone) {
+        Ok(request) => tokio::spawn(crate::monitor::REQUEST.scope(request, load)),
+        Err(_) => tokio::spawn(load),
+    }
 }
 
 /// Gives `batch` fresh loaders for `user`.

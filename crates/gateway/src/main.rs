@@ -57,6 +57,10 @@ struct Config {
     /// Reader connections on SQLite (reads never wait for the writer under WAL).
     #[arg(long, env = "SWOLE_SQLITE_READERS", default_value_t = 4)]
     sqlite_readers: u32,
+    /// Requests and statements at least this slow are logged (milliseconds): the user, the
+    /// request id and the statement's SQL text, never its values.
+    #[arg(long, env = "SWOLE_SLOW_QUERY_MS", default_value_t = 500)]
+    slow_query_ms: u64,
     /// How long a request waits for a pooled connection, in milliseconds.
     #[arg(long, env = "SWOLE_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000)]
     acquire_timeout_ms: u64,
@@ -148,7 +152,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
     db_config.max_connections = config.max_connections;
     db_config.sqlite_readers = config.sqlite_readers;
     db_config.acquire_timeout = std::time::Duration::from_millis(config.acquire_timeout_ms);
-    let pools = db::connect_pools(&db_config).await?;
+    let mut pools = db::connect_pools(&db_config).await?;
+    let slow_query = std::time::Duration::from_millis(config.slow_query_ms);
+    gateway::monitor::observe_pool(&mut pools.write, "write", slow_query);
+    gateway::monitor::observe_pool(&mut pools.read, "read", slow_query);
+    gateway::monitor::handle();
     let conn = pools.write.clone();
     let pending = migration::pending_count(&conn).await.context("reading the migration history")?;
     if pending > 0 {
@@ -208,7 +216,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         std::time::Duration::from_mins(config.empty_workout_max_age_min),
         std::time::Duration::from_mins(10),
     ));
-    let app = app(AppState::new(db, auth, limits));
+    let app = app(AppState::new(db, auth, limits).with_slow_query(slow_query));
     // In-flight requests complete before the process exits.
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     cleanup.abort();

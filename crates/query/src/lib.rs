@@ -129,6 +129,21 @@ impl Db {
         Ok(())
     }
 
+    /// The database's size in bytes: SQLite's pages, PostgreSQL's `pg_database_size`.
+    pub async fn database_bytes(&self) -> Result<u64, QueryError> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let backend = self.conn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Sqlite => {
+                "SELECT p.page_count * s.page_size AS bytes FROM pragma_page_count() p, pragma_page_size() s"
+            }
+            _ => "SELECT CAST(pg_database_size(current_database()) AS BIGINT) AS bytes",
+        };
+        let row = self.conn.query_one_raw(Statement::from_string(backend, sql)).await?;
+        let bytes = row.map(|it| it.try_get::<i64>("", "bytes")).transpose()?.unwrap_or(0);
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
     /// Whether the phase-1 tables (the exercise-resolution cache) exist and must be maintained.
     pub fn has_resolution_cache(&self) -> bool {
         self.phase >= 1

@@ -62,10 +62,19 @@ impl<'a> Tracker<'a> {
     }
 
     /// Recomputes the summary rows of everything noted, in the caller's transaction.
+    /// Recomputes what the write touched, timed (`swole_aggregation_duration_seconds`) and
+    /// counted when it fails (`swole_aggregation_failures_total`; the write then rolls back).
     pub(crate) async fn apply<C: ConnectionTrait>(&self, conn: &C) -> Result<(), QueryError> {
-        if !self.touched.is_empty() {
-            aggregation::apply(conn, &self.touched, self.db.param_limit).await?;
+        if self.touched.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let started = std::time::Instant::now();
+        let res = aggregation::apply(conn, &self.touched, self.db.param_limit).await;
+        metrics::histogram!("swole_aggregation_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        if res.is_err() {
+            metrics::counter!("swole_aggregation_failures_total").increment(1);
+        }
+        Ok(res?)
     }
 }

@@ -71,7 +71,8 @@ pub fn build_schema(db: Db, limits: &Limits, clock: Clock) -> AppSchema {
             .limit_depth(limits.max_depth)
             .limit_complexity(limits.max_complexity)
             .limit_recursive_depth(limits.max_recursion)
-            .limit_directives(limits.max_directives);
+            .limit_directives(limits.max_directives)
+            .extension(crate::monitor::FieldTimer);
     if limits.production {
         builder = builder.disable_introspection().disable_suggestions();
     }

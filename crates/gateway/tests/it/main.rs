@@ -10,6 +10,7 @@ mod exercises;
 mod export;
 mod http;
 mod lifts;
+mod monitoring;
 mod progress;
 mod templates;
 mod wellness;
