@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers may panic")]
 
+mod deploy;
 mod migrations;
 mod pools;
 mod seed;

@@ -43,6 +43,7 @@ pub struct AppState {
     /// Requests and statements at least this slow are logged (`monitor`).
     slow_query: std::time::Duration,
     db_bytes: Arc<crate::monitor::BytesSample>,
+    storage_capacity: u64,
 }
 
 impl std::fmt::Debug for AppState {
@@ -74,7 +75,17 @@ impl AppState {
             next_request,
             slow_query: Self::SLOW_QUERY,
             db_bytes: Arc::default(),
+            storage_capacity: Self::STORAGE_CAPACITY,
         }
+    }
+
+    /// The default storage capacity: Cloudflare D1's 10 GB per database, the original's bound.
+    pub const STORAGE_CAPACITY: u64 = 10_000_000_000;
+
+    /// The same state, reporting `bytes` as the storage the database may fill.
+    #[must_use]
+    pub fn with_storage_capacity(self, bytes: u64) -> Self {
+        Self { storage_capacity: bytes, ..self }
     }
 
     /// The default slow-query threshold.
@@ -482,7 +493,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
 /// Prometheus text: every metric of the process, with the pools, caches and database size
 /// sampled now.
 async fn metrics(State(state): State<AppState>) -> Response {
-    let body = crate::monitor::render(&state.db, &state.db_bytes).await;
+    let body = crate::monitor::render(&state.db, &state.db_bytes, state.storage_capacity).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 

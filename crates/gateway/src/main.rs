@@ -61,6 +61,10 @@ struct Config {
     /// request id and the statement's SQL text, never its values.
     #[arg(long, env = "SWOLE_SLOW_QUERY_MS", default_value_t = 500)]
     slow_query_ms: u64,
+    /// The storage the database may fill, in bytes (`/metrics` reports it beside the database's
+    /// size, for the storage alert); Cloudflare D1's 10 GB by default.
+    #[arg(long, env = "SWOLE_STORAGE_CAPACITY_BYTES", default_value_t = AppState::STORAGE_CAPACITY)]
+    storage_capacity_bytes: u64,
     /// How long a request waits for a pooled connection, in milliseconds.
     #[arg(long, env = "SWOLE_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000)]
     acquire_timeout_ms: u64,
@@ -216,7 +220,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         std::time::Duration::from_mins(config.empty_workout_max_age_min),
         std::time::Duration::from_mins(10),
     ));
-    let app = app(AppState::new(db, auth, limits).with_slow_query(slow_query));
+    let app = app(AppState::new(db, auth, limits)
+        .with_slow_query(slow_query)
+        .with_storage_capacity(config.storage_capacity_bytes));
     // In-flight requests complete before the process exits.
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     cleanup.abort();

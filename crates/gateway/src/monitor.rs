@@ -180,8 +180,12 @@ impl BytesSample {
 }
 
 /// Samples the gauges a scrape reports, then renders every metric as Prometheus text.
-pub async fn render(db: &Db, bytes: &BytesSample) -> String {
+/// `capacity` is the storage the database may fill (`--storage-capacity-bytes`), for the alert
+/// on the share used.
+pub async fn render(db: &Db, bytes: &BytesSample, capacity: u64) -> String {
     let handle = handle();
+    #[expect(clippy::cast_precision_loss, reason = "a gauge is a float")]
+    gauge!("swole_db_capacity_bytes").set(capacity as f64);
     let (write, read) = db.pool_stats();
     for (pool, it) in [("write", write), ("read", read)] {
         gauge!("swole_db_pool_connections", "pool" => pool, "state" => "open").set(it.size);
