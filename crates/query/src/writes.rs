@@ -42,10 +42,29 @@ pub(crate) struct Write<'a> {
     users: Vec<UserId>,
 }
 
-/// Begins a write of `user`'s data: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
+/// Begins a write of `user`'s data: `BEGIN IMMEDIATE` on SQLite (one writer at a time), `BEGIN`
+/// on PostgreSQL followed by a lock on the user's row, so that one user's writes run one after
+/// another there too.
+///
+/// Without that lock two concurrent writes of one user under READ COMMITTED each recompute the
+/// same summary day, both find its row missing and both insert it: the second fails on the
+/// primary key (found by `cargo xtask loadtest` on PostgreSQL). `FOR NO KEY UPDATE` conflicts
+/// only with itself and stronger locks: reads never wait, and foreign-key checks of rows that
+/// reference the user (`FOR KEY SHARE`) pass. Writes of different users still run in parallel.
 pub(crate) async fn begin(db: &Db, user: UserId) -> Result<Write<'_>, QueryError> {
+    use sea_orm::ConnectionTrait;
     let mut write = begin_for_any(db).await?;
     write.touches(user);
+    if write.txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        write
+            .txn
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE",
+                [user.0.into()],
+            ))
+            .await?;
+    }
     Ok(write)
 }
 

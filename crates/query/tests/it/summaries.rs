@@ -478,3 +478,45 @@ backend_tests! {
         assert_eq!(stored.differences(&expected), Vec::<String>::new());
     }
 }
+
+backend_tests! {
+    async fn concurrent_saves_of_one_user_on_one_day_all_succeed(t: &TestDb) {
+        // Under READ COMMITTED, two writes of one day both found its summary row missing and
+        // both inserted it; the second failed on the primary key (found by the load tool).
+        let phase = seeded(&t.db, 2, 8).await;
+        let db = Db::from_pools(t.pools().await, phase, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+        let raw = Db::new(t.db.clone(), phase, ParamLimit::D1, Flags::for_phase(1)).unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let input = WorkoutInput {
+                    client_key: format!("race-{n}"),
+                    session_id: None,
+                    template_id: None,
+                    workout_date: Some(now()),
+                    exercises: vec![ExerciseInput {
+                        template_exercise_id: None,
+                        exercise_name: "Race Squat".to_owned(),
+                        sets: vec![SetInput {
+                            set_type: SetType::Working,
+                            weight: Some(100.0 + f64::from(n)),
+                            unit: WeightUnit::Kg,
+                            reps: Some(5),
+                            sets: Some(1),
+                            rpe: None,
+                            rest_seconds: None,
+                            is_estimate: false,
+                            is_default_applied: false,
+                        }],
+                    }],
+                };
+                workouts::save_workout(&db, UserId(1), &input, now()).await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        check(&db, &raw, "after eight concurrent saves").await;
+    }
+}
