@@ -7,6 +7,9 @@
 //! - `cargo xtask indexes [ARGS]`: the index report of a live database (see `dbtool indexes --help`).
 //! - `cargo xtask aggregate [ARGS]`: rebuild or check the summary tables of a live database (see
 //!   `dbtool aggregate --help`).
+//! - `cargo xtask loadtest [ARGS]`: open-loop load against a gateway it starts on the embedded
+//!   database (demo data seeded on first use) or on `--database-url`, or against `--target` (see
+//!   `loadtest --help`).
 //! - `cargo xtask tidy`: check the repository's invariants (also run by `cargo test`).
 //!
 //! `seed`, `serve`, `indexes` and `aggregate` run release binaries that one `cargo build` invocation builds
@@ -28,8 +31,11 @@ fn main() -> ExitCode {
         Some("serve") => serve(&rest),
         Some("indexes") => dbtool("indexes", &rest),
         Some("aggregate") => dbtool("aggregate", &rest),
+        Some("loadtest") => loadtest(&rest),
         Some("tidy") => tidy::run(),
-        _ => Err(anyhow::anyhow!("usage: cargo xtask <serve|seed|indexes|aggregate|tidy> [ARGS]")),
+        _ => Err(anyhow::anyhow!(
+            "usage: cargo xtask <serve|seed|loadtest|indexes|aggregate|tidy> [ARGS]"
+        )),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,7 +81,7 @@ fn cargo() -> Command {
 const EMBEDDED_DB: &str = "data/swole.db";
 
 /// The packages whose release binaries the commands run, always built together.
-const RELEASE_PACKAGES: [&str; 3] = ["datagen", "gateway", "dbtool"];
+const RELEASE_PACKAGES: [&str; 4] = ["datagen", "gateway", "dbtool", "loadtest"];
 
 /// Where cargo puts build output: `CARGO_TARGET_DIR` (relative to the project root) or `target/`.
 fn target_dir() -> PathBuf {
@@ -104,24 +110,45 @@ fn run_release(dir: &Path, binary: &str, args: &[String]) -> anyhow::Result<()> 
     if status.success() { Ok(()) } else { Err(anyhow::anyhow!("{binary} failed ({status})")) }
 }
 
-/// Seeds a small demo (20 lifters, 26 weeks ending today) into the embedded database the first
-/// time, then runs the gateway in development mode (it prints its URL and a token for user 1).
-fn serve(args: &[String]) -> anyhow::Result<()> {
+/// Whether the command will use the embedded database and it does not exist yet.
+fn embedded_missing(args: &[String]) -> bool {
     let configured = std::env::var_os("SWOLE_DATABASE_URL").is_some()
-        || args.iter().any(|a| a.starts_with("--database-url"));
-    let first_run = !configured && !project_root().join(EMBEDDED_DB).exists();
-    let stages = if first_run { 3 } else { 2 };
+        || args.iter().any(|a| a.starts_with("--database-url") || a.starts_with("--target"));
+    !configured && !project_root().join(EMBEDDED_DB).exists()
+}
+
+/// Builds the release binaries and, when the embedded database does not exist yet, seeds the
+/// demo into it (20 lifters, 26 weeks ending today). Returns the binaries' directory.
+fn build_and_seed(first_run: bool, stages: u32) -> anyhow::Result<PathBuf> {
     eprintln!("[1/{stages}] building the release binaries (the first build takes minutes)");
     let dir = build_release()?;
     if first_run {
-        eprintln!("[2/3] seeding demo data into {EMBEDDED_DB} (first run only)");
+        eprintln!("[2/{stages}] seeding demo data into {EMBEDDED_DB} (first run only)");
         let demo = ["seed", "--users", "20", "--weeks", "26"].map(str::to_owned);
         run_release(&dir, "datagen", &demo)?;
     }
+    Ok(dir)
+}
+
+/// Seeds a small demo into the embedded database the first time, then runs the gateway in
+/// development mode (it prints its URL and a token for user 1).
+fn serve(args: &[String]) -> anyhow::Result<()> {
+    let first_run = embedded_missing(args);
+    let stages = if first_run { 3 } else { 2 };
+    let dir = build_and_seed(first_run, stages)?;
     eprintln!("[{stages}/{stages}] starting swole-gateway");
     let mut gateway_args = vec!["--dev".to_owned()];
     gateway_args.extend_from_slice(args);
     run_release(&dir, "swole-gateway", &gateway_args)
+}
+
+/// Open-loop load: the demo seeded on first use, then `loadtest`, which starts the gateway.
+fn loadtest(args: &[String]) -> anyhow::Result<()> {
+    let first_run = embedded_missing(args);
+    let stages = if first_run { 3 } else { 2 };
+    let dir = build_and_seed(first_run, stages)?;
+    eprintln!("[{stages}/{stages}] running loadtest");
+    run_release(&dir, "loadtest", args)
 }
 
 /// A `dbtool` command over a live database (the index report, the summaries' rebuild or check).

@@ -29,6 +29,9 @@ use crate::error::{ErrorCode, RequestId, coded};
 use crate::limits::Limits;
 use crate::schema::{AppSchema, Clock, Viewer, build_schema};
 
+/// The response header that carries how many SQL statements a GraphQL request ran.
+pub const STATEMENTS_HEADER: &str = "x-swole-statements";
+
 /// Everything a request handler needs.
 #[derive(Clone)]
 pub struct AppState {
@@ -105,7 +108,7 @@ impl AppState {
 
     /// Executes a request for `viewer` under a fresh request id.
     pub async fn execute(&self, batch: BatchRequest, viewer: Option<UserId>) -> BatchResponse {
-        self.execute_as(batch, viewer, &self.next_request_id()).await
+        self.execute_as(batch, viewer, &self.next_request_id()).await.0
     }
 
     /// On a user's first request since start or since their last write, loads their hot cache
@@ -127,12 +130,13 @@ impl AppState {
     /// request id: errors the resolvers raised already carry a code; the rest come from parsing
     /// and validation, before any resolver ran (`ErrorCode::of_request_error`).
     /// Logs one line per request: id, caller, operation names, error codes and duration.
+    /// Also returns the statements the request ran.
     async fn execute_as(
         &self,
         batch: BatchRequest,
         viewer: Option<UserId>,
         request_id: &str,
-    ) -> BatchResponse {
+    ) -> (BatchResponse, u64) {
         let started = std::time::Instant::now();
         let operations: Vec<String> = batch
             .iter()
@@ -192,7 +196,7 @@ impl AppState {
                 "slow request"
             );
         }
-        res
+        (res, meter.statements())
     }
 }
 
@@ -470,13 +474,16 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         }
         let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let viewer = state.auth.verify(token).ok();
-        let res = state.execute_as(batch, viewer, &request_id).await;
+        let (res, statements) = state.execute_as(batch, viewer, &request_id).await;
         let status = if media == Media::GraphqlResponse && never_executed(&res) {
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::OK
         };
-        json_response(status, media, &res)
+        let mut answer = json_response(status, media, &res);
+        // For load tools and debugging: what the request cost the database (a count, no data).
+        answer.headers_mut().insert(STATEMENTS_HEADER, HeaderValue::from(statements));
+        answer
     };
     match tokio::time::timeout(state.limits.timeout, work).await {
         Ok(res) => res,

@@ -1,0 +1,66 @@
+//! The default workload against the real gateway over seeded data, on both backends: every
+//! operation answers without error, the gateway reports its statements and its metrics.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any error")]
+
+use std::time::Duration;
+
+use datagen::SeedConfig;
+use db::ParamLimit;
+use gateway::{AppState, Auth, Limits};
+use loadtest::run::{Arrival, RunConfig, Target};
+use loadtest::workload::Workload;
+use query::{CacheSettings, Db, Flags};
+use test_support::{TestDb, backend_tests};
+
+async fn serve(t: &TestDb) -> String {
+    let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let config = SeedConfig::new(3, 8, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
+    datagen::write::prepare(&t.db, &config, false).await.unwrap();
+    datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
+    let mut pools = t.pools().await;
+    gateway::monitor::observe_pool(&mut pools.write, "write", Duration::from_secs(10));
+    gateway::monitor::observe_pool(&mut pools.read, "read", Duration::from_secs(10));
+    let db = Db::from_pools(pools, migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED)
+        .unwrap()
+        .with_caches(CacheSettings::default());
+    let state = AppState::new(db, Auth::new(b"load-secret"), Limits::DEFAULT);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateway::app(state)).await.unwrap() });
+    format!("http://{addr}")
+}
+
+backend_tests! {
+    async fn the_default_workload_runs_clean_against_the_gateway(t: &TestDb) {
+        // Errors the gateway logs show in the test's output when it fails.
+        let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
+        let base = serve(t).await;
+        let mut workload = Workload::default_workload();
+        workload.users.count = 3;
+        let tokens = loadtest::target::tokens("load-secret", 3);
+        let users = loadtest::target::discover(&base, &tokens, &workload).await.unwrap();
+        assert!(users.values().all(|u| u.has(&["exercise".to_owned(), "set".to_owned(), "master".to_owned()])), "{users:?}");
+        let target = Target { base, tokens, users };
+        let config = RunConfig {
+            rate: 60.0,
+            duration: Duration::from_secs(4),
+            warmup: Duration::from_millis(500),
+            arrival: Arrival::Poisson,
+            seed: 3,
+            max_in_flight: 1_000,
+            max_lag: Duration::from_millis(50),
+        };
+        let report = loadtest::measure(&workload, &target, &config, &|_, _, _| {}).await.unwrap();
+        assert!(report.overall.count >= 150, "{}", report.overall.count);
+        assert!(report.overall.errors.is_empty(), "{:?}", report.operations.iter().filter(|o| !o.errors.is_empty()).map(|o| (&o.name, &o.errors)).collect::<Vec<_>>());
+        assert!(report.operations.len() >= 8, "most operations were drawn: {:?}", report.operations.iter().map(|o| &o.name).collect::<Vec<_>>());
+        assert!(report.overall.statements_per_request.is_some_and(|n| n > 0.0), "{:?}", report.operations.iter().map(|o| (&o.name, o.statements_per_request)).collect::<Vec<_>>());
+        let server = report.server.as_ref().unwrap();
+        assert!(server.statements_per_request.is_some() && server.cache_hit_rate.is_some(), "{server:?}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(json["overall"]["p99_ms"].is_number() && json["timeline"].as_array().is_some_and(|t| !t.is_empty()));
+        let html = loadtest::report::html(&report);
+        assert!(html.contains("<svg") && html.contains("dashboard_month") && !html.contains("http-equiv"));
+    }
+}
