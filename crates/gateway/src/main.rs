@@ -14,6 +14,7 @@ use query::{CacheConfig, CacheSettings, Db, Flags, UserId};
 /// Gateway configuration. Every flag can also be set through its environment variable.
 #[derive(Parser)]
 #[command(about = "Swole Tracker's GraphQL gateway", version)]
+#[expect(clippy::struct_excessive_bools, reason = "command-line switches")]
 struct Config {
     /// Database URL; default: the embedded SQLite file.
     #[arg(long, env = "SWOLE_DATABASE_URL", default_value = DEFAULT_SQLITE_URL)]
@@ -33,6 +34,10 @@ struct Config {
     /// Apply pending migrations on PostgreSQL (the embedded default always applies them).
     #[arg(long)]
     migrate: bool,
+    /// Serve the schema at the phase it is, applying nothing (a phase-0 database runs the
+    /// original's query paths: the baseline of `loadtest --compare`).
+    #[arg(long, conflicts_with = "migrate")]
+    no_migrate: bool,
     /// Maximum query depth.
     #[arg(long, env = "SWOLE_MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
     max_depth: usize,
@@ -163,7 +168,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
     gateway::monitor::handle();
     let conn = pools.write.clone();
     let pending = migration::pending_count(&conn).await.context("reading the migration history")?;
-    if pending > 0 {
+    if pending > 0 && config.no_migrate {
+        tracing::warn!(
+            pending,
+            "serving the schema as it is (--no-migrate): /readyz reports the pending migrations"
+        );
+    } else if pending > 0 {
         if db_config.backend() == Backend::Sqlite || config.migrate {
             migration::migrate_to_phase(&conn, migration::LATEST_PHASE)
                 .await

@@ -94,3 +94,110 @@ pub async fn find_max(
     report.steps = listed;
     Ok(report)
 }
+
+/// One operation's figures on the baseline divided by the latest's (above 1: the latest is
+/// faster).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Ratio {
+    pub name: String,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// `--compare`: the same workload against the baseline (phase 0, the original's paths) and the
+/// latest phase, interleaved window by window.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Comparison {
+    pub baseline: Report,
+    pub latest: Report,
+    pub ratios: Vec<Ratio>,
+    pub rounds: u32,
+}
+
+fn merge(into: &mut Option<run::Recorded>, mut next: run::Recorded, offset: Duration) {
+    for it in &mut next.samples {
+        it.at += offset;
+    }
+    match into {
+        None => *into = Some(next),
+        Some(acc) => {
+            acc.samples.append(&mut next.samples);
+            let _ = acc.lag.add(&next.lag);
+            acc.scheduled += next.scheduled;
+            acc.dropped += next.dropped;
+            acc.elapsed += next.elapsed;
+        }
+    }
+}
+
+fn add_server(into: &mut Option<report::Server>, before: Option<String>, after: Option<String>) {
+    let Some(delta) = before.zip(after).map(|(b, a)| target::server_delta(&b, &a)) else { return };
+    let acc = into.get_or_insert_with(report::Server::default);
+    // Statements per request are averaged over the windows by their requests, so keep sums.
+    acc.cache_hits += delta.cache_hits;
+    acc.cache_misses += delta.cache_misses;
+    let total = acc.cache_hits + acc.cache_misses;
+    acc.cache_hit_rate = (total > 0.0).then(|| acc.cache_hits / total);
+    acc.statements_per_request = match (acc.statements_per_request, delta.statements_per_request) {
+        (Some(a), Some(b)) => Some(f64::midpoint(a, b)),
+        (a, b) => a.or(b),
+    };
+}
+
+/// Runs `rounds` rounds, each one window on either side, the order alternating (ABBA), with the
+/// same schedule on both sides within a round; summarizes each side and the ratios.
+pub async fn compare(
+    workload: &Workload,
+    baseline: &Target,
+    latest: &Target,
+    config: &RunConfig,
+    rounds: u32,
+    progress: &(dyn Fn(u64, usize, f64) + Sync),
+) -> anyhow::Result<Comparison> {
+    let names: Vec<String> = workload.operations.iter().map(|op| op.name.clone()).collect();
+    let mut recorded: [Option<run::Recorded>; 2] = [None, None];
+    let mut servers: [Option<report::Server>; 2] = [None, None];
+    for round in 0..rounds.max(1) {
+        let window = RunConfig { seed: config.seed + u64::from(round), ..config.clone() };
+        let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let target = if side == 0 { baseline } else { latest };
+            let before = target::scrape(&target.base).await;
+            let it = run::run(workload, target, &window, progress).await?;
+            let after = target::scrape(&target.base).await;
+            add_server(&mut servers[side], before, after);
+            merge(&mut recorded[side], it, config.duration * round);
+        }
+    }
+    let seconds = config.duration.as_secs_f64() * f64::from(rounds.max(1));
+    let [Some(a), Some(b)] = recorded else { anyhow::bail!("no window ran") };
+    let mut baseline_report = report::summarize(&names, &a, seconds, config.max_lag);
+    let mut latest_report = report::summarize(&names, &b, seconds, config.max_lag);
+    let [sa, sb] = servers;
+    baseline_report.server = sa;
+    latest_report.server = sb;
+    let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
+    let mut ratios = vec![Ratio {
+        name: "overall".to_owned(),
+        p50: ratio(baseline_report.overall.p50_ms, latest_report.overall.p50_ms),
+        p95: ratio(baseline_report.overall.p95_ms, latest_report.overall.p95_ms),
+        p99: ratio(baseline_report.overall.p99_ms, latest_report.overall.p99_ms),
+    }];
+    for op in &baseline_report.operations {
+        if let Some(other) = latest_report.operations.iter().find(|o| o.name == op.name) {
+            ratios.push(Ratio {
+                name: op.name.clone(),
+                p50: ratio(op.p50_ms, other.p50_ms),
+                p95: ratio(op.p95_ms, other.p95_ms),
+                p99: ratio(op.p99_ms, other.p99_ms),
+            });
+        }
+    }
+    Ok(Comparison {
+        baseline: baseline_report,
+        latest: latest_report,
+        ratios,
+        rounds: rounds.max(1),
+    })
+}

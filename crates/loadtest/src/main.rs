@@ -1,6 +1,7 @@
 //! `loadtest`: open-loop load against the gateway (see the crate's documentation). Run through
 //! `cargo xtask loadtest`, which builds it with `swole-gateway` beside it.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -84,6 +85,17 @@ struct Args {
     /// The generator's p99 lag behind schedule beyond which the run is void.
     #[arg(long, value_parser = duration, default_value = "10ms")]
     max_lag: Duration,
+    /// Also load a baseline gateway (phase 0, the original's paths, no caches) on this database,
+    /// interleaved with the latest, and report the ratios. Seed it like the main database with
+    /// `--phase 0` (same arguments give the same rows).
+    #[arg(long, requires = "baseline_database_url")]
+    compare: bool,
+    /// The phase-0 database of --compare.
+    #[arg(long)]
+    baseline_database_url: Option<String>,
+    /// Rounds of --compare (each one window per side, the order alternating).
+    #[arg(long, default_value_t = 4)]
+    rounds: u32,
     /// Write the report as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -142,6 +154,9 @@ async fn main_async(args: Args) -> anyhow::Result<bool> {
         (started.base.clone(), secret, Some(started))
     };
     let tokens = loadtest::target::tokens(&secret, workload.users.count);
+    if args.compare {
+        return compare(&args, &workload, base, &secret, tokens).await;
+    }
     eprintln!("discovering the data of {} users at {base}", tokens.len());
     let users = loadtest::target::discover(&base, &tokens, &workload).await?;
     let target = Target { base: base.clone(), tokens, users };
@@ -188,6 +203,94 @@ async fn main_async(args: Args) -> anyhow::Result<bool> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(report.generator.kept_schedule || args.find_max)
+}
+
+/// `--compare`: a baseline gateway beside the latest, interleaved windows, ratios.
+async fn compare(
+    args: &Args,
+    workload: &Workload,
+    base: String,
+    secret: &str,
+    tokens: std::collections::BTreeMap<u32, String>,
+) -> anyhow::Result<bool> {
+    anyhow::ensure!(
+        args.target.is_none() && !args.find_max,
+        "--compare starts both gateways itself and runs fixed windows: leave out --target and --find-max"
+    );
+    let url =
+        args.baseline_database_url.clone().context("--compare needs --baseline-database-url")?;
+    let mut baseline_args = vec!["--no-migrate".to_owned(), "--no-cache".to_owned()];
+    baseline_args.extend(args.gateway_arg.iter().cloned());
+    eprintln!(
+        "starting the baseline swole-gateway on {} (phase as seeded, no caches)",
+        redact(&url)
+    );
+    let started = loadtest::target::start_gateway(&url, secret, &baseline_args).await?;
+    eprintln!("discovering the data of {} users", tokens.len());
+    // The two databases hold the same seed, so a user's ids are the same on both.
+    let users = loadtest::target::discover(&base, &tokens, workload).await?;
+    let latest = Target { base: base.clone(), tokens: tokens.clone(), users: users.clone() };
+    let baseline = Target { base: started.base.clone(), tokens, users };
+    let config = RunConfig {
+        rate: args.rate,
+        duration: args.duration,
+        warmup: args.warmup,
+        arrival: args.arrival,
+        seed: args.seed,
+        max_in_flight: args.max_in_flight,
+        max_lag: args.max_lag,
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let progress = |sent: u64, in_flight: usize, t: f64| {
+        bar.set_message(format!("{t:5.1} s · sent {sent} · in flight {in_flight}"));
+    };
+    let mut it =
+        loadtest::compare(workload, &baseline, &latest, &config, args.rounds, &progress).await?;
+    bar.finish_and_clear();
+    settings(&mut it.latest, args, workload, &base);
+    it.baseline.settings = it.latest.settings.clone();
+    it.baseline.settings.insert("database".into(), serde_json::json!(redact(&url)));
+    it.baseline.settings.insert("target".into(), serde_json::json!(started.base));
+    println!("baseline (phase as seeded, original paths, no caches):");
+    print(&it.baseline, args);
+    println!("\nlatest:");
+    print(&it.latest, args);
+    println!(
+        "\n{:<22} {:>8} {:>8} {:>8}   (baseline / latest; above 1: the latest is faster)",
+        "operation", "p50", "p95", "p99"
+    );
+    for r in &it.ratios {
+        println!("{:<22} {:>8.2} {:>8.2} {:>8.2}", r.name, r.p50, r.p95, r.p99);
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&it)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        let mut page = loadtest::report::html(&it.latest);
+        let mut rows = String::new();
+        for r in &it.ratios {
+            let _ = write!(
+                rows,
+                "<tr><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+                r.name, r.p50, r.p95, r.p99
+            );
+        }
+        let table = format!(
+            "<h2>Baseline / latest (above 1: the latest is faster), {} interleaved rounds</h2><table><tr><th>operation</th><th>p50</th><th>p95</th><th>p99</th></tr>{rows}</table><h1>Baseline</h1>",
+            it.rounds
+        );
+        let baseline = loadtest::report::html(&it.baseline);
+        let body_start = baseline.find("<h1>").unwrap_or(0);
+        page = page.replace("</html>\n", "");
+        page.push_str(&table);
+        page.push_str(
+            &baseline[body_start + "<h1>Load test</h1>".len().min(baseline.len() - body_start)..],
+        );
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(it.baseline.generator.kept_schedule && it.latest.generator.kept_schedule)
 }
 
 fn settings(report: &mut Report, args: &Args, workload: &Workload, base: &str) {

@@ -13,22 +13,29 @@ use loadtest::workload::Workload;
 use query::{CacheSettings, Db, Flags};
 use test_support::{TestDb, backend_tests};
 
-async fn serve(t: &TestDb) -> String {
+/// Seeds `t` at `phase` and serves it as the binary would: the phase's paths, caches only on the
+/// latest phase (the baseline of `--compare` runs without, as the original did).
+async fn serve_at(t: &TestDb, phase: u32) -> String {
     let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
-    let config = SeedConfig::new(3, 8, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
+    let config = SeedConfig::new(3, 8, 42, end, i64::from(phase), 100).unwrap();
     datagen::write::prepare(&t.db, &config, false).await.unwrap();
     datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
     let mut pools = t.pools().await;
     gateway::monitor::observe_pool(&mut pools.write, "write", Duration::from_secs(10));
     gateway::monitor::observe_pool(&mut pools.read, "read", Duration::from_secs(10));
-    let db = Db::from_pools(pools, migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED)
-        .unwrap()
-        .with_caches(CacheSettings::default());
+    let mut db = Db::from_pools(pools, phase, ParamLimit::D1, Flags::for_phase(phase)).unwrap();
+    if phase == migration::LATEST_PHASE {
+        db = db.with_caches(CacheSettings::default());
+    }
     let state = AppState::new(db, Auth::new(b"load-secret"), Limits::DEFAULT);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, gateway::app(state)).await.unwrap() });
     format!("http://{addr}")
+}
+
+async fn serve(t: &TestDb) -> String {
+    serve_at(t, migration::LATEST_PHASE).await
 }
 
 backend_tests! {
@@ -62,5 +69,41 @@ backend_tests! {
         assert!(json["overall"]["p99_ms"].is_number() && json["timeline"].as_array().is_some_and(|t| !t.is_empty()));
         let html = loadtest::report::html(&report);
         assert!(html.contains("<svg") && html.contains("dashboard_month") && !html.contains("http-equiv"));
+    }
+
+    async fn compare_interleaves_the_baseline_and_the_latest(t: &TestDb) {
+        let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
+        let baseline_db = if t.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            TestDb::postgres().await.unwrap()
+        } else {
+            TestDb::sqlite().await
+        };
+        let latest = serve(t).await;
+        let baseline = serve_at(&baseline_db, 0).await;
+        let mut workload = Workload::default_workload();
+        workload.users.count = 3;
+        let tokens = loadtest::target::tokens("load-secret", 3);
+        let users = loadtest::target::discover(&latest, &tokens, &workload).await.unwrap();
+        let a = Target { base: baseline, tokens: tokens.clone(), users: users.clone() };
+        let b = Target { base: latest, tokens, users };
+        let config = RunConfig {
+            rate: 40.0,
+            duration: Duration::from_secs(1),
+            warmup: Duration::from_millis(200),
+            arrival: Arrival::Constant,
+            seed: 5,
+            max_in_flight: 1_000,
+            max_lag: Duration::from_millis(50),
+        };
+        let it = loadtest::compare(&workload, &a, &b, &config, 2, &|_, _, _| {}).await.unwrap();
+        // The same schedule on both sides: 40 requests per window, two windows each.
+        assert_eq!((it.baseline.overall.count, it.latest.overall.count), (80, 80));
+        assert!(it.baseline.overall.errors.is_empty(), "{:?}", it.baseline.operations.iter().filter(|o| !o.errors.is_empty()).map(|o| (&o.name, &o.errors)).collect::<Vec<_>>());
+        assert!(it.latest.overall.errors.is_empty(), "{:?}", it.latest.overall.errors);
+        assert_eq!(it.ratios[0].name, "overall");
+        assert!(it.ratios.iter().all(|r| r.p50 > 0.0), "{:?}", it.ratios);
+        // The baseline has no caches; the latest served some answers from them.
+        assert_eq!(it.baseline.server.as_ref().unwrap().cache_hit_rate, None);
+        assert!(it.latest.server.as_ref().unwrap().cache_hit_rate.is_some());
     }
 }

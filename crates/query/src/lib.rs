@@ -149,6 +149,11 @@ impl Db {
         self.phase >= 1
     }
 
+    /// Whether `workout_client_keys` (phase 1) exists: saves are idempotent by client key.
+    pub fn has_client_keys(&self) -> bool {
+        self.phase >= 1
+    }
+
     /// Whether the phase-2 summary tables exist and must be maintained by every write.
     pub fn has_summaries(&self) -> bool {
         self.phase >= 2

@@ -577,7 +577,10 @@ async fn save_workout_in(
     now: DateTime<Utc>,
 ) -> Result<(WorkoutView, bool), QueryError> {
     let key = input.client_key.trim();
-    if let Some(existing) = replayed(txn, user, key).await? {
+    // Below phase 1 there is no table of client keys: the original's save had no idempotency,
+    // and a phase-0 database saves every call (the baseline of the load comparison).
+    let keyed = db.has_client_keys();
+    if keyed && let Some(existing) = replayed(txn, user, key).await? {
         return Ok((existing, true));
     }
     let savepoint = writes::savepoint(txn).await?;
@@ -608,15 +611,18 @@ async fn save_workout_in(
         let date = to_millis(input.workout_date.unwrap_or(now));
         insert_session(item, user, input.template_id, date, local_date(date, zone), now).await?
     };
-    let claimed = item
-        .execute_raw(Statement::from_sql_and_values(
+    let claimed = if keyed {
+        item.execute_raw(Statement::from_sql_and_values(
             backend,
             "INSERT INTO workout_client_keys (user_id, client_key, session_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, client_key) DO NOTHING",
             [user.0.into(), key.into(), id.into(), now.into()],
         ))
         .await?
-        .rows_affected();
+        .rows_affected()
+    } else {
+        1
+    };
     if claimed == 0 {
         // A concurrent request committed the key first: undo ours and answer with theirs.
         savepoint.rollback().await?;
