@@ -139,6 +139,16 @@ fn add_server(into: &mut Option<report::Server>, before: Option<String>, after: 
     acc.cache_misses += delta.cache_misses;
     let total = acc.cache_hits + acc.cache_misses;
     acc.cache_hit_rate = (total > 0.0).then(|| acc.cache_hits / total);
+    acc.aggregations += delta.aggregations;
+    acc.aggregation_mean_ms = match (acc.aggregation_mean_ms, delta.aggregation_mean_ms) {
+        (Some(a), Some(b)) => Some(f64::midpoint(a, b)),
+        (a, b) => a.or(b),
+    };
+    acc.aggregation_p99_bound_ms =
+        match (acc.aggregation_p99_bound_ms, delta.aggregation_p99_bound_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
     acc.statements_per_request = match (acc.statements_per_request, delta.statements_per_request) {
         (Some(a), Some(b)) => Some(f64::midpoint(a, b)),
         (a, b) => a.or(b),

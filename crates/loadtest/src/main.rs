@@ -177,14 +177,16 @@ async fn main_async(args: Args) -> anyhow::Result<bool> {
     };
     let mut report = if args.find_max {
         let on_step = |s: &loadtest::report::Step| {
-            bar.println(format!(
-                "step: {:.0} req/s → p99 {:.2} ms, {} errors, schedule {} → {}",
-                s.rate,
-                s.p99_ms,
-                s.errors,
-                if s.kept_schedule { "kept" } else { "missed" },
-                if s.passed { "pass" } else { "fail" }
-            ));
+            bar.suspend(|| {
+                eprintln!(
+                    "step: {:.0} req/s → p99 {:.2} ms, {} errors, schedule {} → {}",
+                    s.rate,
+                    s.p99_ms,
+                    s.errors,
+                    if s.kept_schedule { "kept" } else { "missed" },
+                    if s.passed { "pass" } else { "fail" }
+                );
+            });
         };
         loadtest::find_max(&workload, &target, &config, args.slo, args.steps, &progress, &on_step)
             .await?
@@ -373,9 +375,12 @@ fn print(report: &Report, args: &Args) {
     }
     if let Some(server) = &report.server {
         println!(
-            "gateway: statements per request {} · cache hit rate {}",
+            "gateway: statements per request {} · cache hit rate {} · {} summary recomputations, mean {} ms, p99 under {} ms",
             server.statements_per_request.map_or_else(|| "-".to_owned(), |n| format!("{n:.2}")),
-            server.cache_hit_rate.map_or_else(|| "-".to_owned(), |r| format!("{:.1}%", r * 100.0))
+            server.cache_hit_rate.map_or_else(|| "-".to_owned(), |r| format!("{:.1}%", r * 100.0)),
+            server.aggregations,
+            server.aggregation_mean_ms.map_or_else(|| "-".to_owned(), |n| format!("{n:.2}")),
+            server.aggregation_p99_bound_ms.map_or_else(|| "-".to_owned(), |n| format!("{n}"))
         );
     }
     if args.find_max {

@@ -5,7 +5,8 @@
 //! `{ settings: {...}, generator: { scheduled, sent, dropped, lag_p50_ms, lag_p99_ms, lag_max_ms,
 //! kept_schedule }, overall: Stats, operations: [Stats], timeline: [{ second, count, errors,
 //! p50_ms, p99_ms, max_ms }], server: { statements_per_request, cache_hit_rate, cache_hits,
-//! cache_misses } | null, steps: [Step] }` where `Stats = { name, count, errors: {code: n},
+//! cache_misses, aggregations, aggregation_mean_ms, aggregation_p99_bound_ms } | null,
+//! steps: [Step] }` where `Stats = { name, count, errors: {code: n},
 //! throughput_rps, p50_ms, p95_ms, p99_ms, p999_ms, max_ms, mean_ms, statements_per_request,
 //! percentiles: [[percentile, ms]] }` and `Step` (`--find-max`) = `{ rate, p99_ms, errors,
 //! kept_schedule, passed }`.
@@ -66,6 +67,11 @@ pub struct Server {
     pub cache_hits: f64,
     pub cache_misses: f64,
     pub cache_hit_rate: Option<f64>,
+    /// Summary recomputations (one per write that moved summaries), their mean time, and the
+    /// bucket bound their p99 falls under (the design's aim: under 1 s per write).
+    pub aggregations: f64,
+    pub aggregation_mean_ms: Option<f64>,
+    pub aggregation_p99_bound_ms: Option<f64>,
 }
 
 /// One step of `--find-max`.
@@ -334,9 +340,12 @@ pub fn html(report: &Report) -> String {
     if let Some(server) = &report.server {
         let _ = write!(
             page,
-            "<p>Gateway (/metrics over the window): statements per request {}, cache hit rate {}</p>",
+            "<p>Gateway (/metrics over the window): statements per request {}, cache hit rate {}, {} summary recomputations (mean {} ms, p99 under {} ms)</p>",
             server.statements_per_request.map_or_else(|| "–".to_owned(), |n| format!("{n:.2}")),
-            server.cache_hit_rate.map_or_else(|| "–".to_owned(), |r| format!("{:.1}%", r * 100.0))
+            server.cache_hit_rate.map_or_else(|| "–".to_owned(), |r| format!("{:.1}%", r * 100.0)),
+            server.aggregations,
+            server.aggregation_mean_ms.map_or_else(|| "–".to_owned(), |n| format!("{n:.2}")),
+            server.aggregation_p99_bound_ms.map_or_else(|| "–".to_owned(), |n| format!("{n}"))
         );
     }
     let over_time = vec![

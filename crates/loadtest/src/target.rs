@@ -130,6 +130,37 @@ fn total(text: &str, metric: &str) -> f64 {
         .sum()
 }
 
+/// A histogram's buckets (upper bound in seconds, cumulative count), from one scrape.
+fn buckets(text: &str, metric: &str) -> Vec<(f64, f64)> {
+    let prefix = format!("{metric}_bucket{{le=\"");
+    let mut res: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(&prefix)?;
+            let (le, value) = rest.split_once("\"} ")?;
+            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+            Some((le, value.trim().parse().ok()?))
+        })
+        .collect();
+    res.sort_by(|a, b| a.0.total_cmp(&b.0));
+    res
+}
+
+/// The bucket bound under which `q` of the observations between two scrapes fall (an upper
+/// bound of the quantile, as precise as the buckets), in milliseconds.
+fn quantile_bound_ms(before: &str, after: &str, metric: &str, q: f64) -> Option<f64> {
+    let (b, a) = (buckets(before, metric), buckets(after, metric));
+    let delta: Vec<(f64, f64)> = a
+        .iter()
+        .map(|(le, n)| (*le, n - b.iter().find(|x| x.0.total_cmp(le).is_eq()).map_or(0.0, |x| x.1)))
+        .collect();
+    let total = delta.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    delta.iter().find(|(_, n)| *n >= q * total).map(|(le, _)| le * 1000.0)
+}
+
 /// What changed on the gateway between two scrapes.
 pub fn server_delta(before: &str, after: &str) -> Server {
     let d = |metric| total(after, metric) - total(before, metric);
@@ -142,6 +173,17 @@ pub fn server_delta(before: &str, after: &str) -> Server {
         cache_hits: hits,
         cache_misses: misses,
         cache_hit_rate: (hits + misses > 0.0).then(|| hits / (hits + misses)),
+        aggregations: d("swole_aggregation_duration_seconds_count"),
+        aggregation_mean_ms: {
+            let n = d("swole_aggregation_duration_seconds_count");
+            (n > 0.0).then(|| d("swole_aggregation_duration_seconds_sum") / n * 1000.0)
+        },
+        aggregation_p99_bound_ms: quantile_bound_ms(
+            before,
+            after,
+            "swole_aggregation_duration_seconds",
+            0.99,
+        ),
     }
 }
 
@@ -157,5 +199,15 @@ mod tests {
         assert_eq!((it.cache_hits, it.cache_misses), (30.0, 10.0));
         assert_eq!(it.cache_hit_rate, Some(0.75));
         assert_eq!(it.statements_per_request, Some(3.0));
+        // 100 recomputations between the scrapes: 90 under 5 ms, 9 more under 25 ms, 1 under 1 s.
+        let b = "swole_aggregation_duration_seconds_bucket{le=\"0.005\"} 10\nswole_aggregation_duration_seconds_bucket{le=\"0.025\"} 10\nswole_aggregation_duration_seconds_bucket{le=\"1\"} 10\nswole_aggregation_duration_seconds_bucket{le=\"+Inf\"} 10\nswole_aggregation_duration_seconds_sum 0.01\nswole_aggregation_duration_seconds_count 10\n";
+        let a = "swole_aggregation_duration_seconds_bucket{le=\"0.005\"} 100\nswole_aggregation_duration_seconds_bucket{le=\"0.025\"} 109\nswole_aggregation_duration_seconds_bucket{le=\"1\"} 110\nswole_aggregation_duration_seconds_bucket{le=\"+Inf\"} 110\nswole_aggregation_duration_seconds_sum 0.51\nswole_aggregation_duration_seconds_count 110\n";
+        let it = server_delta(b, a);
+        assert_eq!((it.aggregations, it.aggregation_p99_bound_ms), (100.0, Some(25.0)));
+        assert!((it.aggregation_mean_ms.unwrap() - 5.0).abs() < 1e-9);
+        assert_eq!(
+            quantile_bound_ms(b, a, "swole_aggregation_duration_seconds", 0.999),
+            Some(1000.0)
+        );
     }
 }
