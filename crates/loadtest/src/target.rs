@@ -58,7 +58,7 @@ pub async fn start_gateway(
     .stdout(Stdio::piped())
     .stderr(Stdio::null())
     .kill_on_drop(true);
-    if database_url.starts_with("postgres") {
+    if database_url.starts_with("postgres") && !extra.iter().any(|a| a == "--no-migrate") {
         cmd.arg("--migrate");
     }
     let mut child = cmd.spawn().context("starting swole-gateway")?;
