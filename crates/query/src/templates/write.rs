@@ -145,12 +145,25 @@ pub(crate) async fn master_of_line(
         .ok_or(QueryError::Unavailable("link vanished"))
 }
 
+/// How a new template line is linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Linking {
+    /// To the user's master of the same normalized name, created when missing.
+    Auto,
+    /// To this master (known to be the user's).
+    To(i64),
+    /// Not at all, and the refusal is recorded.
+    Rejected,
+}
+
+/// Inserts line `name` at `order` of a template and links it as `linking` says.
 async fn insert_line(
     txn: &DatabaseTransaction,
     user: UserId,
     template_id: i64,
     name: &str,
     order: usize,
+    linking: Linking,
     now: DateTime<Utc>,
 ) -> Result<i64, QueryError> {
     let insert = stmt(
@@ -162,7 +175,7 @@ async fn insert_line(
             template_id.into(),
             name.into(),
             i32::try_from(order).unwrap_or(i32::MAX).into(),
-            false.into(),
+            (linking == Linking::Rejected).into(),
             now.into(),
         ],
     );
@@ -171,7 +184,18 @@ async fn insert_line(
         .await?
         .ok_or(QueryError::Unavailable("insert returned no id"))?
         .id;
-    auto_link(txn, user, id, name, now).await?;
+    match linking {
+        Linking::Auto => auto_link(txn, user, id, name, now).await?,
+        Linking::To(master) => {
+            txn.execute_raw(stmt(
+                txn,
+                "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4)",
+                vec![user.0.into(), id.into(), master.into(), now.into()],
+            ))
+            .await?;
+        }
+        Linking::Rejected => {}
+    }
     Ok(id)
 }
 
@@ -210,7 +234,7 @@ pub async fn create(
         .id;
     let mut ids = Vec::with_capacity(lines.len());
     for (order, line) in lines.iter().enumerate() {
-        ids.push(insert_line(txn, user, template_id, line, order, now).await?);
+        ids.push(insert_line(txn, user, template_id, line, order, Linking::Auto, now).await?);
     }
     refresh(db, txn, user, &ids).await?;
     write.commit().await?;
@@ -271,7 +295,10 @@ pub async fn update(
                 }
             }
             None => {
-                touched.push(insert_line(txn, user, template_id, line_name, order, now).await?);
+                touched.push(
+                    insert_line(txn, user, template_id, line_name, order, Linking::Auto, now)
+                        .await?,
+                );
             }
         }
     }
@@ -399,39 +426,12 @@ pub async fn duplicate(
     .await?;
     let mut ids = Vec::with_capacity(lines.len());
     for (order, line) in lines.iter().enumerate() {
-        let insert = stmt(
-            txn,
-            "INSERT INTO template_exercises (user_id, template_id, exercise_name, order_index, linking_rejected, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            vec![
-                user.0.into(),
-                copy.into(),
-                line.exercise_name.clone().into(),
-                i32::try_from(order).unwrap_or(i32::MAX).into(),
-                line.linking_rejected.into(),
-                now.into(),
-            ],
-        );
-        let id = Id::find_by_statement(insert)
-            .one(txn)
-            .await?
-            .ok_or(QueryError::Unavailable("insert returned no id"))?
-            .id;
-        match line.master_exercise_id {
-            Some(master) => {
-                txn.execute_raw(stmt(
-                    txn,
-                    "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4)",
-                    vec![user.0.into(), id.into(), master.into(), now.into()],
-                ))
-                .await?;
-            }
-            None if !line.linking_rejected => {
-                auto_link(txn, user, id, &line.exercise_name, now).await?;
-            }
-            None => {}
-        }
-        ids.push(id);
+        let linking = match line.master_exercise_id {
+            Some(master) => Linking::To(master),
+            None if line.linking_rejected => Linking::Rejected,
+            None => Linking::Auto,
+        };
+        ids.push(insert_line(txn, user, copy, &line.exercise_name, order, linking, now).await?);
     }
     refresh(db, txn, user, &ids).await?;
     write.commit().await?;
@@ -509,37 +509,12 @@ pub async fn add_lines(
     let first = usize::try_from(have.next.unwrap_or(0)).unwrap_or(0);
     let mut ids = Vec::with_capacity(lines.len());
     for (idx, (line, name)) in lines.iter().zip(&names).enumerate() {
-        let insert = stmt(
-            txn,
-            "INSERT INTO template_exercises (user_id, template_id, exercise_name, order_index, linking_rejected, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            vec![
-                user.0.into(),
-                template_id.into(),
-                name.clone().into(),
-                i32::try_from(first + idx).unwrap_or(i32::MAX).into(),
-                line.reject_linking.into(),
-                now.into(),
-            ],
-        );
-        let id = Id::find_by_statement(insert)
-            .one(txn)
-            .await?
-            .ok_or(QueryError::Unavailable("insert returned no id"))?
-            .id;
-        match line.master_exercise_id {
-            Some(master) => {
-                txn.execute_raw(stmt(
-                    txn,
-                    "INSERT INTO exercise_links (user_id, template_exercise_id, master_exercise_id, created_at) VALUES ($1, $2, $3, $4)",
-                    vec![user.0.into(), id.into(), master.into(), now.into()],
-                ))
-                .await?;
-            }
-            None if !line.reject_linking => auto_link(txn, user, id, name, now).await?,
-            None => {}
-        }
-        ids.push(id);
+        let linking = match line.master_exercise_id {
+            Some(master) => Linking::To(master),
+            None if line.reject_linking => Linking::Rejected,
+            None => Linking::Auto,
+        };
+        ids.push(insert_line(txn, user, template_id, name, first + idx, linking, now).await?);
     }
     refresh(db, txn, user, &ids).await?;
     write.commit().await?;
