@@ -131,30 +131,6 @@ fn merge(into: &mut Option<run::Recorded>, mut next: run::Recorded, offset: Dura
     }
 }
 
-fn add_server(into: &mut Option<report::Server>, before: Option<String>, after: Option<String>) {
-    let Some(delta) = before.zip(after).map(|(b, a)| target::server_delta(&b, &a)) else { return };
-    let acc = into.get_or_insert_with(report::Server::default);
-    // Statements per request are averaged over the windows by their requests, so keep sums.
-    acc.cache_hits += delta.cache_hits;
-    acc.cache_misses += delta.cache_misses;
-    let total = acc.cache_hits + acc.cache_misses;
-    acc.cache_hit_rate = (total > 0.0).then(|| acc.cache_hits / total);
-    acc.aggregations += delta.aggregations;
-    acc.aggregation_mean_ms = match (acc.aggregation_mean_ms, delta.aggregation_mean_ms) {
-        (Some(a), Some(b)) => Some(f64::midpoint(a, b)),
-        (a, b) => a.or(b),
-    };
-    acc.aggregation_p99_bound_ms =
-        match (acc.aggregation_p99_bound_ms, delta.aggregation_p99_bound_ms) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    acc.statements_per_request = match (acc.statements_per_request, delta.statements_per_request) {
-        (Some(a), Some(b)) => Some(f64::midpoint(a, b)),
-        (a, b) => a.or(b),
-    };
-}
-
 /// Runs `rounds` rounds, each one window on either side, the order alternating (ABBA), with the
 /// same schedule on both sides within a round; summarizes each side and the ratios.
 pub async fn compare(
@@ -167,16 +143,14 @@ pub async fn compare(
 ) -> anyhow::Result<Comparison> {
     let names: Vec<String> = workload.operations.iter().map(|op| op.name.clone()).collect();
     let mut recorded: [Option<run::Recorded>; 2] = [None, None];
-    let mut servers: [Option<report::Server>; 2] = [None, None];
+    // Each gateway serves only its own side, so one delta over all its windows is exact.
+    let before = [target::scrape(&baseline.base).await, target::scrape(&latest.base).await];
     for round in 0..rounds.max(1) {
         let window = RunConfig { seed: config.seed + u64::from(round), ..config.clone() };
         let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for side in order {
             let target = if side == 0 { baseline } else { latest };
-            let before = target::scrape(&target.base).await;
             let it = run::run(workload, target, &window, progress).await?;
-            let after = target::scrape(&target.base).await;
-            add_server(&mut servers[side], before, after);
             merge(&mut recorded[side], it, config.duration * round);
         }
     }
@@ -184,9 +158,12 @@ pub async fn compare(
     let [Some(a), Some(b)] = recorded else { anyhow::bail!("no window ran") };
     let mut baseline_report = report::summarize(&names, &a, seconds, config.max_lag);
     let mut latest_report = report::summarize(&names, &b, seconds, config.max_lag);
-    let [sa, sb] = servers;
-    baseline_report.server = sa;
-    latest_report.server = sb;
+    let [before_a, before_b] = before;
+    let delta = |before: Option<String>, after: Option<String>| {
+        before.zip(after).map(|(b, a)| target::server_delta(&b, &a))
+    };
+    baseline_report.server = delta(before_a, target::scrape(&baseline.base).await);
+    latest_report.server = delta(before_b, target::scrape(&latest.base).await);
     let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
     let mut ratios = vec![Ratio {
         name: "overall".to_owned(),
