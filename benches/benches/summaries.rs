@@ -70,8 +70,9 @@ fn main() {
 /// `preferences` of the heaviest lifter, JSON text against columns, on the same database.
 fn preferences(runtime: &tokio::runtime::Runtime, backend: &str, db: &Db) {
     let with = |hot_columns| {
-        let flags = Flags { hot_columns, ..db.flags };
-        Db::new(db.conn.clone(), db.phase, db.param_limit, flags).expect("phase 2 has the columns")
+        let flags = Flags { hot_columns, ..db.flags(query::UserId(1)) };
+        Db::new(db.conn.clone(), db.phase(), db.param_limit, flags)
+            .expect("phase 2 has the columns")
     };
     let paths = [("JSON text", with(Path::Original)), ("columns", with(Path::Optimized))];
     let labels: Vec<&str> = paths.iter().map(|p| p.0).collect();

@@ -21,6 +21,7 @@ mod m20251001_000002_create_templates;
 mod m20251001_000003_create_sessions;
 mod m20251001_000004_create_whoop;
 mod m20251001_000004_preference_fields;
+mod m20251001_000004_rollout_flags;
 mod m20251001_000004_tracking_tables;
 mod m20251001_000005_create_phase0_indexes;
 mod m20251101_000001_create_exercise_resolution_cache;
@@ -45,6 +46,7 @@ const PHASES: &[Phase] = &[
                 Box::new(m20251001_000003_create_sessions::Migration),
                 Box::new(m20251001_000004_create_whoop::Migration),
                 Box::new(m20251001_000004_preference_fields::Migration),
+                Box::new(m20251001_000004_rollout_flags::Migration),
                 Box::new(m20251001_000004_tracking_tables::Migration),
                 Box::new(m20251001_000005_create_phase0_indexes::Migration),
             ]
@@ -73,7 +75,7 @@ const PHASES: &[Phase] = &[
 
 /// How many leading migrations create tables or columns (and so hold data). Rolling back past them
 /// drops values; everything after them must be reversible without losing a value.
-pub const TABLE_CREATING_STEPS: usize = 6;
+pub const TABLE_CREATING_STEPS: usize = 7;
 
 /// The newest phase this build knows.
 pub const LATEST_PHASE: u32 = PHASES[PHASES.len() - 1].number;
@@ -95,14 +97,19 @@ pub fn steps_through_phase(phase: u32) -> Option<usize> {
     Some(PHASES.iter().filter(|it| it.number <= phase).map(|it| (it.migrations)().len()).sum())
 }
 
-/// The phase a database is at: the highest phase whose migrations are all applied.
-pub async fn current_phase(db: &DatabaseConnection) -> Result<Option<u32>, DbErr> {
-    let n_applied = Migrator::get_applied_migrations(db).await?.len();
-    Ok(PHASES
+/// The phase of a database with the first `n_applied` migrations applied: the highest phase whose
+/// migrations are all among them (migrations apply in order, so a count says which).
+pub fn phase_of_applied(n_applied: usize) -> Option<u32> {
+    PHASES
         .iter()
         .filter(|it| steps_through_phase(it.number).is_some_and(|steps| steps <= n_applied))
         .map(|it| it.number)
-        .max())
+        .max()
+}
+
+/// The phase a database is at: the highest phase whose migrations are all applied.
+pub async fn current_phase(db: &DatabaseConnection) -> Result<Option<u32>, DbErr> {
+    Ok(phase_of_applied(Migrator::get_applied_migrations(db).await?.len()))
 }
 
 /// How many migrations this build knows that the database has not applied.

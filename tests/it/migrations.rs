@@ -177,6 +177,7 @@ backend_tests! {
         entity::milestone::Entity::find().all(&t.db).await.unwrap();
         entity::milestone_achievement::Entity::find().all(&t.db).await.unwrap();
         entity::pr_forecast::Entity::find().all(&t.db).await.unwrap();
+        entity::rollout_flag::Entity::find().all(&t.db).await.unwrap();
     }
 
     async fn foreign_keys_and_checks_are_enforced(t: &TestDb) {

@@ -7,12 +7,14 @@
 //! - `cargo xtask indexes [ARGS]`: the index report of a live database (see `dbtool indexes --help`).
 //! - `cargo xtask aggregate [ARGS]`: rebuild or check the summary tables of a live database (see
 //!   `dbtool aggregate --help`).
+//! - `cargo xtask rollout [ARGS]`: the phased rollout of a live database: `status`, `plan`,
+//!   `apply`, `rollback`, `shadow`, `flag` (see `dbtool rollout --help`).
 //! - `cargo xtask loadtest [ARGS]`: open-loop load against a gateway it starts on the embedded
 //!   database (demo data seeded on first use) or on `--database-url`, or against `--target` (see
 //!   `loadtest --help`).
 //! - `cargo xtask tidy`: check the repository's invariants (also run by `cargo test`).
 //!
-//! `seed`, `serve`, `indexes` and `aggregate` run release binaries that one `cargo build` invocation builds
+//! `seed`, `serve`, `indexes`, `aggregate`, `rollout` and `loadtest` run release binaries that one `cargo build` invocation builds
 //! together (`RELEASE_PACKAGES`): cargo unifies features only across the packages of one
 //! invocation, so building them one at a time compiled sea-orm, sqlx and the rest once per set of
 //! features, and a first `serve` took nearly three times as long.
@@ -31,10 +33,11 @@ fn main() -> ExitCode {
         Some("serve") => serve(&rest),
         Some("indexes") => dbtool("indexes", &rest),
         Some("aggregate") => dbtool("aggregate", &rest),
+        Some("rollout") => dbtool("rollout", &rest),
         Some("loadtest") => loadtest(&rest),
         Some("tidy") => tidy::run(),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask <serve|seed|loadtest|indexes|aggregate|tidy> [ARGS]"
+            "usage: cargo xtask <serve|seed|loadtest|indexes|aggregate|rollout|tidy> [ARGS]"
         )),
     };
     match res {

@@ -75,28 +75,18 @@ async fn table_exists(db: &DatabaseConnection, table: &str) -> Result<bool, DbEr
     Ok(row.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) > 0)
 }
 
+/// SHA-256 over every row of every phase-0 table (the users' own data, which no migration may
+/// change), as `sha256:<hex>`.
+pub async fn phase0_checksum(db: &DatabaseConnection) -> Result<String, DbErr> {
+    let mut hasher = Sha256::new();
+    hash_phase0(db, &mut hasher).await?;
+    Ok(hex(hasher))
+}
+
 /// SHA-256 over every row of every table, as `sha256:<hex>`.
 pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> {
     let mut hasher = Sha256::new();
-    hash_table::<user::Entity>(db, &mut hasher).await?;
-    hash_table::<user_preference::Entity>(db, &mut hasher).await?;
-    hash_table::<workout_template::Entity>(db, &mut hasher).await?;
-    hash_table::<template_exercise::Entity>(db, &mut hasher).await?;
-    hash_table::<master_exercise::Entity>(db, &mut hasher).await?;
-    hash_table::<exercise_link::Entity>(db, &mut hasher).await?;
-    hash_table::<workout_session::Entity>(db, &mut hasher).await?;
-    hash_table::<session_exercise::Entity>(db, &mut hasher).await?;
-    hash_table::<wellness_data::Entity>(db, &mut hasher).await?;
-    hash_table::<key_lift::Entity>(db, &mut hasher).await?;
-    hash_table::<plateau::Entity>(db, &mut hasher).await?;
-    hash_table::<milestone::Entity>(db, &mut hasher).await?;
-    hash_table::<milestone_achievement::Entity>(db, &mut hasher).await?;
-    hash_table::<pr_forecast::Entity>(db, &mut hasher).await?;
-    hash_table::<whoop_cycle::Entity>(db, &mut hasher).await?;
-    hash_table::<whoop_sleep::Entity>(db, &mut hasher).await?;
-    hash_table::<whoop_recovery::Entity>(db, &mut hasher).await?;
-    hash_table::<whoop_workout::Entity>(db, &mut hasher).await?;
-    hash_table::<webhook_event::Entity>(db, &mut hasher).await?;
+    hash_phase0(db, &mut hasher).await?;
     if table_exists(db, exercise_resolution_cache::Entity.table_name()).await? {
         hash_table_by::<exercise_resolution_cache::Entity>(db, &mut hasher, "template_exercise_id")
             .await?;
@@ -110,12 +100,38 @@ pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> 
     if table_exists(db, "user_warmup_percentages").await? {
         hash_hot_columns(db, &mut hasher).await?;
     }
-    let digest = hasher.finalize();
+    Ok(hex(hasher))
+}
+
+fn hex(hasher: Sha256) -> String {
     let mut res = String::from("sha256:");
-    for byte in digest {
+    for byte in hasher.finalize() {
         let _ = write!(res, "{byte:02x}");
     }
-    Ok(res)
+    res
+}
+
+/// Feeds every phase-0 table into `hasher`, in foreign-key order.
+async fn hash_phase0(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+    hash_table::<user::Entity>(db, hasher).await?;
+    hash_table::<user_preference::Entity>(db, hasher).await?;
+    hash_table::<workout_template::Entity>(db, hasher).await?;
+    hash_table::<template_exercise::Entity>(db, hasher).await?;
+    hash_table::<master_exercise::Entity>(db, hasher).await?;
+    hash_table::<exercise_link::Entity>(db, hasher).await?;
+    hash_table::<workout_session::Entity>(db, hasher).await?;
+    hash_table::<session_exercise::Entity>(db, hasher).await?;
+    hash_table::<wellness_data::Entity>(db, hasher).await?;
+    hash_table::<key_lift::Entity>(db, hasher).await?;
+    hash_table::<plateau::Entity>(db, hasher).await?;
+    hash_table::<milestone::Entity>(db, hasher).await?;
+    hash_table::<milestone_achievement::Entity>(db, hasher).await?;
+    hash_table::<pr_forecast::Entity>(db, hasher).await?;
+    hash_table::<whoop_cycle::Entity>(db, hasher).await?;
+    hash_table::<whoop_sleep::Entity>(db, hasher).await?;
+    hash_table::<whoop_recovery::Entity>(db, hasher).await?;
+    hash_table::<whoop_workout::Entity>(db, hasher).await?;
+    hash_table::<webhook_event::Entity>(db, hasher).await
 }
 
 /// Feeds `workout_client_keys` into `hasher`, sorted in Rust by user and key bytes (the backends'

@@ -16,7 +16,8 @@ pub use config::{SeedConfig, SeedConfigError};
 pub use generate::{IdCounters, UserData, generate_user};
 pub use whoop::WhoopData;
 
-/// Every phase-0 table, in foreign-key order. The seed writes all but the check-in and
+/// Every phase-0 table of users' data, in foreign-key order (not `rollout_flags`, the rollout's own
+/// switches, which change during a rollout). The seed writes all but the check-in and
 /// plateau/milestone tables, which only the services write.
 pub const TABLES: &[&str] = &[
     "users",

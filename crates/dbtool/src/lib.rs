@@ -9,6 +9,8 @@
 //! keys, `UNIQUE`) are never condemned.
 
 pub mod aggregate;
+pub mod rollout;
+pub mod shadow;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -2,6 +2,8 @@
 //! - `dbtool indexes --database-url URL [--user ID]`: prints the index report.
 //! - `dbtool aggregate --database-url URL (--rebuild | --check) [--user ID]`: rebuilds the summary
 //!   tables from the set lines, or compares them with a rebuild (exit status 1 on any difference).
+//! - `dbtool rollout --database-url URL (status | plan | apply | rollback | shadow | flag)`: the
+//!   phased rollout (see `dbtool::rollout`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -11,8 +13,10 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use db::{DEFAULT_SQLITE_URL, DbConfig};
-use dbtool::aggregate;
+use dbtool::{aggregate, rollout, shadow};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(about = "Operator tooling over a live Swole Tracker database")]
@@ -46,6 +50,67 @@ enum Command {
         /// Only this user.
         #[arg(long)]
         user: Option<i64>,
+    },
+    /// The phased rollout: status, plan, apply, rollback, shadow comparison, one switch.
+    Rollout {
+        /// Database URL (`sqlite://…` or `postgres://…`).
+        #[arg(long, env = "SWOLE_DATABASE_URL", default_value = DEFAULT_SQLITE_URL, global = true)]
+        database_url: String,
+        /// PostgreSQL schema to work in (default: the server's search path).
+        #[arg(long, global = true)]
+        schema: Option<String>,
+        #[command(subcommand)]
+        command: Rollout,
+    },
+}
+
+#[derive(Subcommand)]
+enum Rollout {
+    /// Schema phase, pending migrations, switches and their percentages, summary freshness.
+    Status,
+    /// What `apply --to N` (or `rollback --to N`, for a lower phase) would do, with estimates.
+    Plan {
+        #[arg(long)]
+        to: u32,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(0..=100))]
+        percent: u8,
+    },
+    /// Back up, migrate up to phase N, verify, then switch the new items on for PERCENT of users.
+    Apply {
+        #[arg(long)]
+        to: u32,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(0..=100))]
+        percent: u8,
+        /// Where the backup goes.
+        #[arg(long, default_value = "data/backups")]
+        backup_dir: PathBuf,
+    },
+    /// Switch the items above phase N off, wait for the gateways, back up, migrate down, verify.
+    Rollback {
+        #[arg(long)]
+        to: u32,
+        #[arg(long, default_value = "data/backups")]
+        backup_dir: PathBuf,
+        /// How long to wait after switching off (longer than the gateways' `--rollout-poll-ms`).
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        settle: Duration,
+    },
+    /// Run the original and the optimized path of phase N's items side by side for a sample of
+    /// users; exit status 1 on any mismatch.
+    Shadow {
+        #[arg(long)]
+        phase: u32,
+        /// Percentage of users (those whose id modulo 100 is below it).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=100))]
+        sample: u8,
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        duration: Duration,
+    },
+    /// Set one switch: ITEM (`resolution_cache`, `dashboard`, `summaries`, `hot_columns`) at PERCENT.
+    Flag {
+        item: String,
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=100))]
+        percent: u8,
     },
 }
 
@@ -117,5 +182,142 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(if found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::Rollout { database_url, schema, command } => {
+            let mut config = DbConfig::new(&database_url)?;
+            config.pg_schema = schema;
+            rollout(config, command).await
+        }
+    }
+}
+
+async fn rollout(config: DbConfig, command: Rollout) -> anyhow::Result<ExitCode> {
+    let param_limit = config.param_limit;
+    let target = rollout::Target::connect(config).await?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        Rollout::Status => {
+            let _ = write!(out, "{}", rollout::status(&target).await?.render());
+        }
+        Rollout::Plan { to, percent } => {
+            let steps = rollout::plan(&target, to, percent).await?;
+            let total: Duration = steps.iter().map(|it| it.estimate).sum();
+            for (idx, step) in steps.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{:>2}. {} (estimated {})",
+                    idx + 1,
+                    step.kind,
+                    seconds(step.estimate)
+                );
+            }
+            let _ = writeln!(out, "estimated total {}", seconds(total));
+        }
+        Rollout::Apply { to, percent, backup_dir } => {
+            drop(out);
+            let run =
+                rollout::Run { to, percent, backup_dir: Some(backup_dir), settle: Duration::ZERO };
+            let outcome = rollout::apply(&target, &run, &mut Bars::default()).await?;
+            report(&outcome);
+        }
+        Rollout::Rollback { to, backup_dir, settle } => {
+            drop(out);
+            let run = rollout::Run { to, percent: 0, backup_dir: Some(backup_dir), settle };
+            let outcome = rollout::rollback(&target, &run, &mut Bars::default()).await?;
+            report(&outcome);
+        }
+        Rollout::Shadow { phase, sample, duration } => {
+            drop(out);
+            let bar = ProgressBar::new(duration.as_secs().max(1)).with_style(
+                ProgressStyle::with_template("shadow phase {msg} {bar:40} {elapsed}/{len}s")?,
+            );
+            bar.set_message(phase.to_string());
+            let ticker = {
+                let bar = bar.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        bar.inc(1);
+                    }
+                })
+            };
+            let report = shadow::shadow(&target.conn, param_limit, phase, sample, duration).await?;
+            ticker.abort();
+            bar.finish_and_clear();
+            let _ = write!(std::io::stdout(), "{}", report.render());
+            return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Rollout::Flag { item, percent } => {
+            let parsed = query::Item::parse(&item).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown item `{item}`; the items are resolution_cache, dashboard, summaries, hot_columns"
+                )
+            })?;
+            let now = chrono::Utc::now().timestamp_millis();
+            query::rollout::store(&target.conn, parsed, percent, now).await?;
+            let _ = writeln!(
+                out,
+                "{item} at {percent} %: every gateway follows within its poll interval"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn seconds(it: Duration) -> String {
+    format!("{:.1} s", it.as_secs_f64())
+}
+
+fn report(outcome: &rollout::Outcome) {
+    let mut out = std::io::stdout().lock();
+    let total: Duration = outcome.steps.iter().map(|it| it.1).sum();
+    let _ = writeln!(out, "done: phase {} in {}", outcome.phase, seconds(total));
+    if let Some(path) = &outcome.backup {
+        let _ = writeln!(out, "backup: {}", path.display());
+    }
+    if let (Some(before), Some(after)) = (&outcome.checksum_before, &outcome.checksum_after) {
+        let _ = writeln!(out, "phase-0 checksum before {before}, after {after}: unchanged");
+    }
+}
+
+/// A line per step on stdout, and a bar (or a spinner, for a step without units) on stderr while
+/// it runs.
+#[derive(Default)]
+struct Bars {
+    bar: Option<ProgressBar>,
+}
+
+impl rollout::Progress for Bars {
+    fn begin(&mut self, index: usize, total: usize, step: &rollout::Step) {
+        let line =
+            format!("[{}/{total}] {} (estimated {})", index + 1, step.kind, seconds(step.estimate));
+        let _ = writeln!(std::io::stdout(), "{line}");
+        let bar = ProgressBar::new_spinner().with_message(line);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.bar = Some(bar);
+    }
+
+    fn advance(&mut self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            if bar.length() != Some(total) {
+                bar.set_length(total);
+                if let Ok(style) =
+                    ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} {elapsed}")
+                {
+                    bar.set_style(style);
+                }
+            }
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&mut self, elapsed: Duration, note: &str) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        let sep = if note.is_empty() { "" } else { ": " };
+        let _ = writeln!(std::io::stdout(), "      done in {}{sep}{note}", seconds(elapsed));
     }
 }

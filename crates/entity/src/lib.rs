@@ -14,6 +14,7 @@ pub mod milestone;
 pub mod milestone_achievement;
 pub mod plateau;
 pub mod pr_forecast;
+pub mod rollout_flag;
 pub mod session_exercise;
 pub mod template_exercise;
 pub mod user;

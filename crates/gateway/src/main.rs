@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use db::{Backend, DEFAULT_SQLITE_URL, DbConfig, ParamLimit};
 use gateway::{AppState, Auth, Clock, Limits, app};
-use query::{CacheConfig, CacheSettings, Db, Flags, UserId};
+use query::{CacheConfig, CacheSettings, Db, Item, Percents, Rollout, UserId};
 
 /// Gateway configuration. Every flag can also be set through its environment variable.
 #[derive(Parser)]
@@ -73,8 +73,31 @@ struct Config {
     /// How long a request waits for a pooled connection, in milliseconds.
     #[arg(long, env = "SWOLE_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000)]
     acquire_timeout_ms: u64,
+    /// How often the rollout's switches (`rollout_flags`) and the schema phase are re-read, in
+    /// milliseconds: a change reaches this instance within that time, without a restart.
+    #[arg(long, env = "SWOLE_ROLLOUT_POLL_MS", default_value_t = 1_000)]
+    rollout_poll_ms: u64,
+    /// Development: run ITEM at PERCENT on this instance whatever `rollout_flags` says
+    /// (repeatable; items: `resolution_cache`, `dashboard`, `summaries`, `hot_columns`).
+    #[arg(long = "flag", value_name = "ITEM=PERCENT", value_parser = parse_override)]
+    flags: Vec<(Item, u8)>,
     #[command(flatten)]
     cache: CacheFlags,
+}
+
+/// `ITEM=PERCENT`, an override of one rollout switch.
+fn parse_override(text: &str) -> Result<(Item, u8), String> {
+    let (name, percent) = text.split_once('=').ok_or("expected ITEM=PERCENT")?;
+    let item = Item::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Item::ALL.iter().map(|it| it.name()).collect();
+        format!("unknown item `{name}`; the items are {}", names.join(", "))
+    })?;
+    let percent = percent
+        .parse::<u8>()
+        .ok()
+        .filter(|it| *it <= 100)
+        .ok_or_else(|| format!("`{percent}` is not a percentage from 0 to 100"))?;
+    Ok((item, percent))
 }
 
 /// The caches' bounds and expiry; `--no-cache` reads the database every time (the rollout's
@@ -183,8 +206,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     let phase = migration::current_phase(&conn).await?.unwrap_or(0);
-    let flags = Flags::for_phase(phase);
-    let mut db = Db::from_pools(pools, phase, ParamLimit::D1, flags)?;
+    let mut overrides: Percents = [None; Item::ALL.len()];
+    for (item, percent) in &config.flags {
+        overrides[Item::ALL.iter().position(|it| it == item).unwrap_or(0)] = Some(*percent);
+    }
+    let mut db = Db::with_rollout(pools, ParamLimit::D1, Rollout::live(phase, overrides));
+    db.refresh_rollout().await.context("reading the rollout's switches")?;
     if let Some(settings) = config.cache.settings() {
         db = db.with_caches(settings);
     }
@@ -224,6 +251,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         writeln!(out, "dev token for user 1: {}", auth.token_for(UserId(1), 7 * 24 * 3600))?;
     }
     drop(out);
+    let rollout = tokio::spawn(gateway::monitor::follow_rollout(
+        db.clone(),
+        std::time::Duration::from_millis(config.rollout_poll_ms.max(10)),
+    ));
     let cleanup = tokio::spawn(gateway::maintenance::clean_empty_workouts(
         db.clone(),
         Clock::System,
@@ -236,6 +267,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     // In-flight requests complete before the process exits.
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     cleanup.abort();
+    rollout.abort();
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use async_graphql::extensions::{
 use async_graphql::{ServerResult, Value};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use query::Db;
+use query::{Db, Item};
 use sea_orm::DatabaseConnection;
 
 /// Latency buckets, seconds: 0.5 ms to 10 s, tight where the design's targets are (50 ms, 200 ms).
@@ -208,6 +208,35 @@ pub async fn render(db: &Db, bytes: &BytesSample, capacity: u64) -> String {
             }
         }
     }
+    let rollout = db.rollout();
+    gauge!("swole_schema_phase").set(rollout.phase);
+    for item in Item::ALL {
+        gauge!("swole_rollout_percent", "item" => item.name()).set(rollout.effective(item));
+    }
     bytes.refresh(db).await;
     handle.render()
+}
+
+/// Re-reads the rollout's switches and the schema phase every `every`, for as long as it runs
+/// (the gateway spawns it and aborts it at shutdown). A failed read keeps the last state and is
+/// logged; a change is logged once.
+pub async fn follow_rollout(db: Db, every: Duration) {
+    let mut last = db.rollout();
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match db.refresh_rollout().await {
+            Ok(now) if now != last => {
+                let percents: Vec<String> = Item::ALL
+                    .iter()
+                    .map(|it| format!("{}={}", it.name(), now.effective(*it)))
+                    .collect();
+                tracing::info!(phase = now.phase, flags = %percents.join(" "), "rollout changed");
+                last = now;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "re-reading the rollout's switches failed"),
+        }
+    }
 }

@@ -158,8 +158,8 @@ fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
 }
 
 /// The raw-row statement, or the summaries' one when the flag says so.
-fn pick<'a>(db: &Db, raw: &'a str, summaries: &'a str) -> &'a str {
-    match db.flags.summaries {
+fn pick<'a>(db: &Db, user: UserId, raw: &'a str, summaries: &'a str) -> &'a str {
+    match db.flags(user).summaries {
         Path::Original => raw,
         Path::Optimized => summaries,
     }
@@ -175,7 +175,7 @@ async fn personal_records_uncached(
     user: UserId,
 ) -> Result<Vec<PersonalRecord>, QueryError> {
     let raw = personal_records_sql();
-    let sql = pick(db, &raw, PERSONAL_RECORDS_FROM_SUMMARIES);
+    let sql = pick(db, user, &raw, PERSONAL_RECORDS_FROM_SUMMARIES);
     let mut records =
         PersonalRecord::find_by_statement(stmt(db, sql, vec![user.0.into()])).all(&db.conn).await?;
     for it in &mut records {
@@ -207,7 +207,7 @@ async fn strength_progression_uncached(
     to: NaiveDate,
 ) -> Result<Vec<ProgressPoint>, QueryError> {
     let values = vec![user.0.into(), exercise_name.into(), from.into(), to.into()];
-    let sql = pick(db, STRENGTH_PROGRESSION, STRENGTH_PROGRESSION_FROM_SUMMARIES);
+    let sql = pick(db, user, STRENGTH_PROGRESSION, STRENGTH_PROGRESSION_FROM_SUMMARIES);
     let mut points = ProgressPoint::find_by_statement(stmt(db, sql, values)).all(&db.conn).await?;
     for it in &mut points {
         it.volume = grams(it.volume);
@@ -235,7 +235,7 @@ async fn top_exercises_uncached(
     limit: u32,
 ) -> Result<Vec<TopExercise>, QueryError> {
     let values = vec![user.0.into(), from.into(), to.into(), i64::from(limit).into()];
-    let sql = pick(db, TOP_EXERCISES, TOP_EXERCISES_FROM_SUMMARIES);
+    let sql = pick(db, user, TOP_EXERCISES, TOP_EXERCISES_FROM_SUMMARIES);
     let mut top = TopExercise::find_by_statement(stmt(db, sql, values)).all(&db.conn).await?;
     for it in &mut top {
         it.volume = grams(it.volume);
@@ -276,7 +276,7 @@ async fn consistency_uncached(
         .ok_or(QueryError::NotFound { entity: "user", id: user.0 })?
         .target
         .unwrap_or(3.0);
-    let sql = pick(db, WORKOUT_DAYS, WORKOUT_DAYS_FROM_SUMMARIES);
+    let sql = pick(db, user, WORKOUT_DAYS, WORKOUT_DAYS_FROM_SUMMARIES);
     let days: Vec<NaiveDate> = Day::find_by_statement(stmt(db, sql, vec![user.0.into()]))
         .all(&db.conn)
         .await?
@@ -375,7 +375,7 @@ async fn exercise_trends_uncached(
 ) -> Result<Vec<TrendWeek>, QueryError> {
     let last = domain::iso_week_start(today);
     let first = last - chrono::Duration::weeks(i64::from(weeks.max(1)) - 1);
-    let mut res = match db.flags.summaries {
+    let mut res = match db.flags(user).summaries {
         Path::Optimized => {
             #[derive(FromQueryResult)]
             struct Row {
@@ -506,7 +506,7 @@ pub async fn strength_of(
         name: String,
         max_one_rm: f64,
     }
-    let summaries = db.flags.summaries == Path::Optimized;
+    let summaries = db.flags(user).summaries == Path::Optimized;
     let mut series: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
     for chunk in db::chunk::in_list_chunks(names, 3, db.param_limit) {
         let mut values: Vec<Value> = vec![user.0.into(), from.into(), to.into()];

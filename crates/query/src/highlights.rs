@@ -139,7 +139,7 @@ pub async fn volume_highlights(
 ) -> Result<VolumeHighlights, QueryError> {
     let n_days = u64::try_from((to - from).num_days() + 1).unwrap_or(0);
     let days = crate::overview::volume_by_day(db, user, from, to, None, n_days).await?;
-    let sql = match db.flags.summaries {
+    let sql = match db.flags(user).summaries {
         Path::Original => EXERCISE_VOLUMES,
         Path::Optimized => EXERCISE_VOLUMES_FROM_SUMMARIES,
     };

@@ -39,29 +39,32 @@ pub use cache::{CacheConfig, CacheStats};
 pub use cached::{CacheSettings, Caches, warm};
 pub use db::chunk::{IN_BUCKETS, bucket_for, in_list_chunks};
 pub use error::QueryError;
-pub use flags::{Flags, Path};
+pub use flags::{Flags, Item, Path, Percents, Rollout, Snapshot, bucket, is_on};
+
+/// Reading and storing the rollout's switches (`rollout_flags`).
+pub mod rollout {
+    pub use crate::flags::{MIGRATION_GATE, ROLLOUT_LOCK, read, schema_phase, store};
+}
 
 /// A user's id. Every service method takes the caller's id and never returns another user's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 
-/// What every service holds: the reader and writer pools, the schema phase it runs against, the
-/// parameter limit, the path flags and the caches (none unless `with_caches`).
+/// What every service holds: the reader and writer pools, the rollout state (the schema phase and
+/// the path switches), the parameter limit and the caches (none unless `with_caches`).
 #[derive(Debug, Clone)]
 pub struct Db {
     /// The pool reads run on. Writes go through `writes`, the only holder of the writer pool.
     pub conn: DatabaseConnection,
     writer: writes::Writer,
-    /// The rollout phase the database is at (phase-1 tables exist only from phase 1).
-    pub phase: u32,
+    rollout: Arc<Rollout>,
     pub param_limit: ParamLimit,
-    pub flags: Flags,
     caches: Option<Arc<Caches>>,
 }
 
 impl Db {
-    /// Services over one pool for reads and writes; checks that the flags only ask for what the
-    /// schema has.
+    /// Services over one pool for reads and writes with fixed `flags`; checks that the flags only
+    /// ask for what the schema has.
     pub fn new(
         conn: DatabaseConnection,
         phase: u32,
@@ -71,32 +74,51 @@ impl Db {
         Self::from_pools(Pools { write: conn.clone(), read: conn }, phase, param_limit, flags)
     }
 
-    /// Services over a writer pool and a reader pool (`db::connect_pools`).
+    /// Services over a writer pool and a reader pool (`db::connect_pools`) with fixed `flags`.
     pub fn from_pools(
         pools: Pools,
         phase: u32,
         param_limit: ParamLimit,
         flags: Flags,
     ) -> Result<Self, QueryError> {
-        if phase < 1 && flags.resolution_cache == Path::Optimized {
-            return Err(QueryError::Unavailable(
-                "the exercise-resolution cache needs schema phase 1",
-            ));
+        if let Some(item) =
+            Item::ALL.into_iter().find(|it| flags.get(*it) != flags.capped(phase).get(*it))
+        {
+            return Err(QueryError::Unavailable(item.needs()));
         }
-        if phase < 2 && flags.summaries == Path::Optimized {
-            return Err(QueryError::Unavailable("the summary tables need schema phase 2"));
-        }
-        if phase < 2 && flags.hot_columns == Path::Optimized {
-            return Err(QueryError::Unavailable("the hot-field columns need schema phase 2"));
-        }
-        Ok(Self {
+        Ok(Self::with_rollout(pools, param_limit, Rollout::fixed(phase, flags)))
+    }
+
+    /// Services whose paths follow `rollout` (the gateway's: the database's switches, re-read by
+    /// [`Db::refresh_rollout`]).
+    pub fn with_rollout(pools: Pools, param_limit: ParamLimit, rollout: Rollout) -> Self {
+        Self {
             conn: pools.read,
             writer: writes::Writer::new(pools.write),
-            phase,
+            rollout: Arc::new(rollout),
             param_limit,
-            flags,
             caches: None,
-        })
+        }
+    }
+
+    /// The schema phase reads run against, as last read.
+    pub fn phase(&self) -> u32 {
+        self.rollout.phase()
+    }
+
+    /// The path of every item for one request of `user`.
+    pub fn flags(&self, user: UserId) -> Flags {
+        self.rollout.flags(user, self.phase())
+    }
+
+    /// The rollout state as last read.
+    pub fn rollout(&self) -> Snapshot {
+        self.rollout.snapshot()
+    }
+
+    /// Re-reads the schema phase and the switches (on the reader pool).
+    pub async fn refresh_rollout(&self) -> Result<Snapshot, QueryError> {
+        Ok(self.rollout.refresh(&self.conn).await?)
     }
 
     /// The same services with a new set of caches.
@@ -142,25 +164,5 @@ impl Db {
         let row = self.conn.query_one_raw(Statement::from_string(backend, sql)).await?;
         let bytes = row.map(|it| it.try_get::<i64>("", "bytes")).transpose()?.unwrap_or(0);
         Ok(u64::try_from(bytes).unwrap_or(0))
-    }
-
-    /// Whether the phase-1 tables (the exercise-resolution cache) exist and must be maintained.
-    pub fn has_resolution_cache(&self) -> bool {
-        self.phase >= 1
-    }
-
-    /// Whether `workout_client_keys` (phase 1) exists: saves are idempotent by client key.
-    pub fn has_client_keys(&self) -> bool {
-        self.phase >= 1
-    }
-
-    /// Whether the phase-2 summary tables exist and must be maintained by every write.
-    pub fn has_summaries(&self) -> bool {
-        self.phase >= 2
-    }
-
-    /// Whether the phase-2 columns for hot JSON fields exist and must be written with their source.
-    pub fn has_hot_columns(&self) -> bool {
-        self.phase >= 2
     }
 }

@@ -302,7 +302,7 @@ pub async fn toggle_key_lift(
             id
         }
         LiftTarget::TemplateExercise(id) => {
-            crate::templates::master_of_line(db, txn, user, id, now).await?
+            crate::templates::master_of_line(db, write.schema(), txn, user, id, now).await?
         }
     };
     // What the action sets on an existing key lift; `None` keeps the stored switch.

@@ -277,7 +277,7 @@ pub async fn volume_by_day(
         before.into(),
         i64::try_from(limit).unwrap_or(i64::MAX).into(),
     ];
-    let sql = match db.flags.summaries {
+    let sql = match db.flags(user).summaries {
         Path::Original => VOLUME_DAYS,
         Path::Optimized => VOLUME_DAYS_FROM_SUMMARIES,
     };

@@ -228,7 +228,7 @@ async fn stored<C: ConnectionTrait>(db: &Db, conn: &C, user: UserId) -> Result<S
     struct Saved {
         saved: Option<i64>,
     }
-    let columns = db.flags.hot_columns == Path::Optimized;
+    let columns = db.flags(user).hot_columns == Path::Optimized;
     let sql = if columns { SELECT_COLUMNS } else { SELECT };
     let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, [user.0.into()]);
     let rows: Vec<QueryResult> = conn.query_all_raw(stmt).await?;
@@ -313,7 +313,7 @@ pub async fn update(
     let mut next = stored(db, txn, user).await?;
     apply(&mut next, patch);
     upsert(txn, user, &next, now).await?;
-    if db.has_hot_columns() {
+    if write.schema().has_hot_columns() {
         replace_warmup_percentages(txn, user, &next.warmup_percentages).await?;
     }
     write.commit().await?;

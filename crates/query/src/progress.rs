@@ -130,7 +130,7 @@ async fn dashboard_uncached(
     range: TimeRange,
     today: NaiveDate,
 ) -> Result<Dashboard, QueryError> {
-    let plan = match (db.flags.summaries, db.flags.dashboard) {
+    let plan = match (db.flags(user).summaries, db.flags(user).dashboard) {
         (Path::Optimized, _) => Plan::Summaries,
         (Path::Original, Path::Original) => Plan::Original,
         (Path::Original, Path::Optimized) => Plan::OneStatement,

@@ -19,6 +19,7 @@ use db::chunk::{in_list_chunks, placeholders};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use crate::summaries::Tracker;
+use crate::writes::Schema;
 use crate::{Db, Path, QueryError, UserId};
 
 /// What a template exercise resolves to.
@@ -69,7 +70,7 @@ pub async fn load_resolved_exercise_name_map<C: ConnectionTrait>(
     user: UserId,
     template_exercise_ids: &[i64],
 ) -> Result<HashMap<i64, Resolved>, QueryError> {
-    match db.flags.resolution_cache {
+    match db.flags(user).resolution_cache {
         Path::Original => original(db, conn, user, template_exercise_ids).await,
         Path::Optimized => from_cache(db, conn, user, template_exercise_ids).await,
     }
@@ -163,20 +164,21 @@ pub(crate) fn refresh_lines_sql(n: usize) -> String {
 /// the cache rows (when the schema has the cache), the denormalized names of their set lines and
 /// (from phase 2) the summaries of the days those lines lie on, which the new names move between
 /// exercises. Call it inside the transaction of the write that changed them.
-pub async fn refresh<C: ConnectionTrait>(
+pub(crate) async fn refresh<C: ConnectionTrait>(
     db: &Db,
+    schema: Schema,
     conn: &C,
     user: UserId,
     template_exercise_ids: &[i64],
 ) -> Result<(), QueryError> {
-    let mut tracker = Tracker::new(db);
+    let mut tracker = Tracker::new(db, schema);
     tracker.rows(conn, user, Rows::TemplateExercises, template_exercise_ids).await?;
     let backend = conn.get_database_backend();
     for chunk in in_list_chunks(template_exercise_ids, 1, db.param_limit) {
         let values: Vec<Value> = std::iter::once(Value::from(user.0))
             .chain(chunk.iter().map(|id| Value::from(*id)))
             .collect();
-        if db.has_resolution_cache() {
+        if schema.has_resolution_cache() {
             let sql = refresh_cache_sql(chunk.len());
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone())).await?;
         }

@@ -10,6 +10,7 @@ use aggregation::{AggregationError, Rows, Touched};
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
+use crate::writes::Schema;
 use crate::{Db, QueryError, UserId};
 
 impl From<AggregationError> for QueryError {
@@ -30,17 +31,24 @@ impl From<AggregationError> for QueryError {
 #[derive(Debug)]
 pub(crate) struct Tracker<'a> {
     db: &'a Db,
+    schema: Schema,
     touched: Touched,
 }
 
 impl<'a> Tracker<'a> {
-    pub(crate) fn new(db: &'a Db) -> Self {
-        Self { db, touched: Touched::new() }
+    /// A tracker for a write to `schema` (its transaction's: `Write::schema`).
+    pub(crate) fn new(db: &'a Db, schema: Schema) -> Self {
+        Self { db, schema, touched: Touched::new() }
+    }
+
+    /// The schema the write goes to.
+    pub(crate) fn schema(&self) -> Schema {
+        self.schema
     }
 
     /// Notes a day of the user's whose set lines change.
     pub(crate) fn day(&mut self, user: UserId, local_date: NaiveDate) {
-        if self.db.has_summaries() {
+        if self.schema.has_summaries() {
             self.touched.add(user.0, local_date);
         }
     }
@@ -55,7 +63,7 @@ impl<'a> Tracker<'a> {
         rows: Rows,
         ids: &[i64],
     ) -> Result<(), QueryError> {
-        if self.db.has_summaries() {
+        if self.schema.has_summaries() {
             self.touched.add_rows(conn, user.0, rows, ids, self.db.param_limit).await?;
         }
         Ok(())

@@ -34,12 +34,46 @@ impl Writer {
     }
 }
 
-/// A transaction that writes, and the users whose data it changes.
+/// A transaction that writes, the schema it writes to, and the users whose data it changes.
 #[derive(Debug)]
 pub(crate) struct Write<'a> {
     db: &'a Db,
     txn: DatabaseTransaction,
+    schema: Schema,
     users: Vec<UserId>,
+}
+
+/// The schema as one write transaction sees it: its phase, read inside the transaction after the
+/// lock that a migration also takes (SQLite's write lock; on PostgreSQL a shared advisory lock
+/// that `rollout apply` takes exclusively around each migration step). It cannot change before
+/// the commit, so a write maintains exactly the tables that exist, also while an operator moves
+/// the database between phases under a running gateway; the live phase the reads follow is only
+/// re-read every second or so.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schema {
+    phase: u32,
+}
+
+impl Schema {
+    /// Whether the phase-1 exercise-resolution cache exists and must be maintained.
+    pub(crate) fn has_resolution_cache(self) -> bool {
+        self.phase >= 1
+    }
+
+    /// Whether `workout_client_keys` (phase 1) exists: saves are idempotent by client key.
+    pub(crate) fn has_client_keys(self) -> bool {
+        self.phase >= 1
+    }
+
+    /// Whether the phase-2 summary tables exist and must be maintained by every write.
+    pub(crate) fn has_summaries(self) -> bool {
+        self.phase >= 2
+    }
+
+    /// Whether the phase-2 rows for hot JSON fields exist and must be written with their source.
+    pub(crate) fn has_hot_columns(self) -> bool {
+        self.phase >= 2
+    }
 }
 
 /// Begins a write of `user`'s data: `BEGIN IMMEDIATE` on SQLite (one writer at a time), `BEGIN`
@@ -52,30 +86,57 @@ pub(crate) struct Write<'a> {
 /// only with itself and stronger locks: reads never wait, and foreign-key checks of rows that
 /// reference the user (`FOR KEY SHARE`) pass. Writes of different users still run in parallel.
 pub(crate) async fn begin(db: &Db, user: UserId) -> Result<Write<'_>, QueryError> {
-    use sea_orm::ConnectionTrait;
-    let mut write = begin_for_any(db).await?;
+    let mut write = open(db, Some(user)).await?;
     write.touches(user);
-    if write.txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        write
-            .txn
-            .execute_raw(sea_orm::Statement::from_sql_and_values(
-                sea_orm::DbBackend::Postgres,
-                "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE",
-                [user.0.into()],
-            ))
-            .await?;
-    }
     Ok(write)
 }
 
 /// Begins a write whose users are known only as it runs (a clean-up over every user): each
 /// must be named with [`Write::touches`] before the commit.
 pub(crate) async fn begin_for_any(db: &Db) -> Result<Write<'_>, QueryError> {
+    open(db, None).await
+}
+
+/// `BEGIN`, the migration gate, the user's row lock and the schema phase (three statements on
+/// PostgreSQL, two on SQLite, whose `BEGIN IMMEDIATE` is the gate and the lock).
+async fn open(db: &Db, user: Option<UserId>) -> Result<Write<'_>, QueryError> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let txn = db::begin_write(&db.writer.0).await?;
-    Ok(Write { db, txn, users: Vec::new() })
+    let backend = txn.get_database_backend();
+    let row = if backend == DbBackend::Postgres {
+        // The gate first, before any other lock: a migration step waits for the writes that
+        // hold it and new writes wait for the step, and nobody waits holding a row lock.
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_advisory_xact_lock_shared($1)",
+            [crate::flags::MIGRATION_GATE.into()],
+        ))
+        .await?;
+        txn.query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT (SELECT COUNT(*) FROM seaql_migrations) AS n, \
+             (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE) AS locked",
+            [user.map(|it| it.0).into()],
+        ))
+        .await?
+    } else {
+        txn.query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM seaql_migrations",
+        ))
+        .await?
+    };
+    let applied = row.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
+    let phase = migration::phase_of_applied(usize::try_from(applied).unwrap_or(0)).unwrap_or(0);
+    Ok(Write { db, txn, schema: Schema { phase }, users: Vec::new() })
 }
 
 impl Write<'_> {
+    /// The schema this transaction writes to.
+    pub(crate) fn schema(&self) -> Schema {
+        self.schema
+    }
+
     /// Notes that this write changes `user`'s data.
     pub(crate) fn touches(&mut self, user: UserId) {
         if !self.users.contains(&user) {

@@ -50,7 +50,7 @@ pub async fn link(
         vec![false.into(), template_exercise_id.into()],
     )
     .await?;
-    refresh(db, txn, user, &[template_exercise_id]).await?;
+    refresh(db, write.schema(), txn, user, &[template_exercise_id]).await?;
     write.commit().await?;
     Ok(())
 }
@@ -79,7 +79,7 @@ pub async fn unlink(
         )
         .await?;
     }
-    refresh(db, txn, user, &[template_exercise_id]).await?;
+    refresh(db, write.schema(), txn, user, &[template_exercise_id]).await?;
     write.commit().await?;
     Ok(())
 }
@@ -120,7 +120,7 @@ pub async fn merge(db: &Db, user: UserId, source: i64, target: i64) -> Result<()
         vec![source.into(), user.0.into()],
     )
     .await?;
-    refresh(db, txn, user, &moved).await?;
+    refresh(db, write.schema(), txn, user, &moved).await?;
     write.commit().await?;
     Ok(())
 }
@@ -152,7 +152,7 @@ pub async fn rename_master(
     )
     .await?;
     let linked = linked_to(txn, user, master_exercise_id).await?;
-    refresh(db, txn, user, &linked).await?;
+    refresh(db, write.schema(), txn, user, &linked).await?;
     write.commit().await?;
     Ok(())
 }
@@ -251,7 +251,7 @@ pub async fn link_similar(
         )
         .await?;
     }
-    refresh(db, txn, user, &chosen).await?;
+    refresh(db, write.schema(), txn, user, &chosen).await?;
     write.commit().await?;
     Ok(u64::try_from(chosen.len()).unwrap_or(u64::MAX))
 }
@@ -269,7 +269,7 @@ pub async fn unlink_all(db: &Db, user: UserId, master_exercise_id: i64) -> Resul
         vec![user.0.into(), master_exercise_id.into()],
     )
     .await?;
-    refresh(db, txn, user, &unlinked).await?;
+    refresh(db, write.schema(), txn, user, &unlinked).await?;
     write.commit().await?;
     Ok(u64::try_from(unlinked.len()).unwrap_or(u64::MAX))
 }

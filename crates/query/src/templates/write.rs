@@ -17,6 +17,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Statement, 
 use super::read::{parse_warmup, warmup_text};
 use crate::owned::{Owned, delete_owned, ensure_owned};
 use crate::resolution::refresh;
+use crate::writes::Schema;
 use crate::{Db, QueryError, UserId, writes};
 
 /// One exercise line of a template update: `id` of an existing line to keep, or `None` for a new
@@ -110,6 +111,7 @@ async fn auto_link(
 /// of its name (created when missing), linked now — inside the caller's write, names kept fresh.
 pub(crate) async fn master_of_line(
     db: &Db,
+    schema: Schema,
     txn: &DatabaseTransaction,
     user: UserId,
     te_id: i64,
@@ -137,7 +139,7 @@ pub(crate) async fn master_of_line(
         return Ok(id);
     }
     auto_link(txn, user, te_id, &line.exercise_name, now).await?;
-    refresh(db, txn, user, &[te_id]).await?;
+    refresh(db, schema, txn, user, &[te_id]).await?;
     Line::find_by_statement(find())
         .one(txn)
         .await?
@@ -236,7 +238,7 @@ pub async fn create(
     for (order, line) in lines.iter().enumerate() {
         ids.push(insert_line(txn, user, template_id, line, order, Linking::Auto, now).await?);
     }
-    refresh(db, txn, user, &ids).await?;
+    refresh(db, write.schema(), txn, user, &ids).await?;
     write.commit().await?;
     Ok(template_id)
 }
@@ -310,7 +312,7 @@ pub async fn update(
         ))
         .await?;
     }
-    refresh(db, txn, user, &touched).await?;
+    refresh(db, write.schema(), txn, user, &touched).await?;
     write.commit().await?;
     Ok(())
 }
@@ -433,7 +435,7 @@ pub async fn duplicate(
         };
         ids.push(insert_line(txn, user, copy, &line.exercise_name, order, linking, now).await?);
     }
-    refresh(db, txn, user, &ids).await?;
+    refresh(db, write.schema(), txn, user, &ids).await?;
     write.commit().await?;
     Ok(copy)
 }
@@ -516,7 +518,7 @@ pub async fn add_lines(
         };
         ids.push(insert_line(txn, user, template_id, name, first + idx, linking, now).await?);
     }
-    refresh(db, txn, user, &ids).await?;
+    refresh(db, write.schema(), txn, user, &ids).await?;
     write.commit().await?;
     Ok(ids)
 }

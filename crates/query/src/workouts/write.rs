@@ -216,7 +216,7 @@ pub async fn start(
             [id.into(), now.into(), user.0.into(), source.into()],
         ))
         .await?;
-        let mut tracker = Tracker::new(db);
+        let mut tracker = Tracker::new(db, write.schema());
         tracker.day(user, local);
         tracker.apply(txn).await?;
     }
@@ -285,7 +285,7 @@ pub async fn save(
     let write = writes::begin(db, user).await?;
     let txn: &DatabaseTransaction = &write;
     ensure_owned(txn, user, Owned::Workout, session_id).await?;
-    let mut tracker = Tracker::new(db);
+    let mut tracker = Tracker::new(db, write.schema());
     let n_rows =
         replace_lines(db, txn, &mut tracker, user, session_id, exercises, &names, now).await?;
     tracker.apply(txn).await?;
@@ -419,7 +419,7 @@ pub async fn update_sets(
     if let Some(missing) = ids.iter().find(|id| !owned.contains_key(id)) {
         return Err(QueryError::NotFound { entity: "set", id: *missing });
     }
-    let mut tracker = Tracker::new(db);
+    let mut tracker = Tracker::new(db, write.schema());
     tracker.rows(txn, user, Rows::Lines, &ids).await?;
     for it in updates {
         let sets = owned.get(&it.id).copied();
@@ -452,7 +452,7 @@ pub async fn update_sets(
 pub async fn delete(db: &Db, user: UserId, session_id: i64) -> Result<(), QueryError> {
     let write = writes::begin(db, user).await?;
     let txn: &DatabaseTransaction = &write;
-    let mut tracker = Tracker::new(db);
+    let mut tracker = Tracker::new(db, write.schema());
     tracker.rows(txn, user, Rows::Sessions, &[session_id]).await?;
     delete_owned(txn, user, Owned::Workout, session_id).await?;
     tracker.apply(txn).await?;
@@ -488,7 +488,7 @@ pub async fn save_workout(
     let zone = user_zone(db, user).await?;
     let write = writes::begin(db, user).await?;
     let txn: &DatabaseTransaction = &write;
-    let mut tracker = Tracker::new(db);
+    let mut tracker = Tracker::new(db, write.schema());
     let res = save_workout_in(db, txn, &mut tracker, user, input, &names, zone, now).await?;
     tracker.apply(txn).await?;
     if !res.1 {
@@ -521,7 +521,7 @@ pub async fn save_workouts(
     let write = writes::begin(db, user).await?;
     let txn: &DatabaseTransaction = &write;
     let mut res = Vec::with_capacity(inputs.len());
-    let mut tracker = Tracker::new(db);
+    let mut tracker = Tracker::new(db, write.schema());
     for (input, names) in inputs.iter().zip(&names) {
         res.push(save_workout_in(db, txn, &mut tracker, user, input, names, zone, now).await?);
     }
@@ -579,7 +579,7 @@ async fn save_workout_in(
     let key = input.client_key.trim();
     // Below phase 1 there is no table of client keys: the original's save had no idempotency,
     // and a phase-0 database saves every call (the baseline of the load comparison).
-    let keyed = db.has_client_keys();
+    let keyed = tracker.schema().has_client_keys();
     if keyed && let Some(existing) = replayed(txn, user, key).await? {
         return Ok((existing, true));
     }
