@@ -9,13 +9,13 @@ use sea_orm::ConnectionTrait;
 use test_support::TestDb;
 
 /// A running gateway and the address it printed.
-struct Gateway {
-    child: Child,
-    addr: String,
+pub(crate) struct Gateway {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
 }
 
 /// Starts the binary and waits for its first stdout line; `Err` with stderr when it exits first.
-fn start(args: &[&str]) -> Result<Gateway, (ExitStatus, String)> {
+pub(crate) fn start(args: &[&str]) -> Result<Gateway, (ExitStatus, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_swole-gateway"))
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
@@ -47,9 +47,79 @@ impl Drop for Gateway {
     }
 }
 
+/// A fresh PostgreSQL database of its own (a URL names a database, not a schema), dropped at the
+/// end; `None` where the tests skip PostgreSQL.
+pub(crate) struct PgDatabase {
+    pub(crate) url: String,
+    name: String,
+    admin: TestDb,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl PgDatabase {
+    pub(crate) fn create(tag: &str) -> Option<Self> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let admin = runtime.block_on(TestDb::postgres())?;
+        let name = format!("gw_{tag}_{}", std::process::id());
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            runtime.block_on(admin.db.execute_unprepared(&sql)).unwrap();
+        }
+        let base = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| test_support::DEFAULT_TEST_PG_URL.to_owned());
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        Some(Self { url, name, admin, runtime })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = self.runtime.block_on(self.admin.db.execute_unprepared(&sql));
+    }
+}
+
+/// An HTTP response as the process tests read it.
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: String,
+    pub(crate) body: String,
+}
+
+impl Response {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then_some(value.trim())
+        })
+    }
+}
+
+/// `POST /graphql` with a bearer token to `addr`. `Err(true)` when the request may have reached
+/// the server (the connection broke after it was sent), `Err(false)` when it cannot have (no
+/// connection).
+pub(crate) fn post_graphql(addr: &str, token: &str, body: &str) -> Result<Response, bool> {
+    let mut stream = TcpStream::connect(addr).map_err(|_| false)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).map_err(|_| true)?;
+    stream.write_all(body.as_bytes()).map_err(|_| true)?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(|_| true)?;
+    let (headers, body) = response.split_once("\r\n\r\n").ok_or(true)?;
+    let status = headers.split(' ').nth(1).and_then(|it| it.parse().ok()).ok_or(true)?;
+    Ok(Response { status, headers: headers.to_owned(), body: body.to_owned() })
+}
+
 impl Gateway {
     /// One HTTP/1.1 request; the status code and the body.
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+    pub(crate) fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         write!(
             stream,
@@ -66,7 +136,7 @@ impl Gateway {
     }
 
     /// Sends SIGTERM and returns the exit status.
-    fn terminate(mut self) -> ExitStatus {
+    pub(crate) fn terminate(mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         self.child.wait().unwrap()

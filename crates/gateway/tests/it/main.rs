@@ -12,6 +12,7 @@ mod http;
 mod lifts;
 mod monitoring;
 mod progress;
+mod rollout;
 mod templates;
 mod wellness;
 mod workflow;
