@@ -14,8 +14,8 @@ use entity::{
     whoop_workout, workout_session, workout_template,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityName, EntityTrait, ModelTrait, QueryFilter,
+    QueryOrder, QuerySelect, Value,
 };
 use sha2::{Digest, Sha256};
 
@@ -36,7 +36,7 @@ const LATER_TABLES: [&str; 7] = [
 
 /// Row counts per table, in foreign-key order (`crate::TABLES`, then the later phases' tables
 /// that exist).
-pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u64)>, DbErr> {
+pub async fn row_counts<C: ConnectionTrait>(db: &C) -> Result<Vec<(&'static str, u64)>, DbErr> {
     let mut tables: Vec<&'static str> = crate::TABLES.to_vec();
     for table in LATER_TABLES {
         if table_exists(db, table).await? {
@@ -56,7 +56,7 @@ pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(&'static str, u6
 }
 
 /// Whether `table` exists (tables of later phases are absent at earlier ones).
-async fn table_exists(db: &DatabaseConnection, table: &str) -> Result<bool, DbErr> {
+async fn table_exists<C: ConnectionTrait>(db: &C, table: &str) -> Result<bool, DbErr> {
     let sql = match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => {
             "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1"
@@ -77,19 +77,23 @@ async fn table_exists(db: &DatabaseConnection, table: &str) -> Result<bool, DbEr
 
 /// SHA-256 over every row of every phase-0 table (the users' own data, which no migration may
 /// change), as `sha256:<hex>`.
-pub async fn phase0_checksum(db: &DatabaseConnection) -> Result<String, DbErr> {
+pub async fn phase0_checksum<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
     let mut hasher = Sha256::new();
     hash_phase0(db, &mut hasher).await?;
     Ok(hex(hasher))
 }
 
 /// SHA-256 over every row of every table, as `sha256:<hex>`.
-pub async fn content_checksum(db: &DatabaseConnection) -> Result<String, DbErr> {
+pub async fn content_checksum<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
     let mut hasher = Sha256::new();
     hash_phase0(db, &mut hasher).await?;
     if table_exists(db, exercise_resolution_cache::Entity.table_name()).await? {
-        hash_table_by::<exercise_resolution_cache::Entity>(db, &mut hasher, "template_exercise_id")
-            .await?;
+        hash_table_by::<exercise_resolution_cache::Entity, _>(
+            db,
+            &mut hasher,
+            "template_exercise_id",
+        )
+        .await?;
     }
     if table_exists(db, "workout_client_keys").await? {
         hash_client_keys(db, &mut hasher).await?;
@@ -112,31 +116,31 @@ fn hex(hasher: Sha256) -> String {
 }
 
 /// Feeds every phase-0 table into `hasher`, in foreign-key order.
-async fn hash_phase0(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
-    hash_table::<user::Entity>(db, hasher).await?;
-    hash_table::<user_preference::Entity>(db, hasher).await?;
-    hash_table::<workout_template::Entity>(db, hasher).await?;
-    hash_table::<template_exercise::Entity>(db, hasher).await?;
-    hash_table::<master_exercise::Entity>(db, hasher).await?;
-    hash_table::<exercise_link::Entity>(db, hasher).await?;
-    hash_table::<workout_session::Entity>(db, hasher).await?;
-    hash_table::<session_exercise::Entity>(db, hasher).await?;
-    hash_table::<wellness_data::Entity>(db, hasher).await?;
-    hash_table::<key_lift::Entity>(db, hasher).await?;
-    hash_table::<plateau::Entity>(db, hasher).await?;
-    hash_table::<milestone::Entity>(db, hasher).await?;
-    hash_table::<milestone_achievement::Entity>(db, hasher).await?;
-    hash_table::<pr_forecast::Entity>(db, hasher).await?;
-    hash_table::<whoop_cycle::Entity>(db, hasher).await?;
-    hash_table::<whoop_sleep::Entity>(db, hasher).await?;
-    hash_table::<whoop_recovery::Entity>(db, hasher).await?;
-    hash_table::<whoop_workout::Entity>(db, hasher).await?;
-    hash_table::<webhook_event::Entity>(db, hasher).await
+async fn hash_phase0<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<(), DbErr> {
+    hash_table::<user::Entity, _>(db, hasher).await?;
+    hash_table::<user_preference::Entity, _>(db, hasher).await?;
+    hash_table::<workout_template::Entity, _>(db, hasher).await?;
+    hash_table::<template_exercise::Entity, _>(db, hasher).await?;
+    hash_table::<master_exercise::Entity, _>(db, hasher).await?;
+    hash_table::<exercise_link::Entity, _>(db, hasher).await?;
+    hash_table::<workout_session::Entity, _>(db, hasher).await?;
+    hash_table::<session_exercise::Entity, _>(db, hasher).await?;
+    hash_table::<wellness_data::Entity, _>(db, hasher).await?;
+    hash_table::<key_lift::Entity, _>(db, hasher).await?;
+    hash_table::<plateau::Entity, _>(db, hasher).await?;
+    hash_table::<milestone::Entity, _>(db, hasher).await?;
+    hash_table::<milestone_achievement::Entity, _>(db, hasher).await?;
+    hash_table::<pr_forecast::Entity, _>(db, hasher).await?;
+    hash_table::<whoop_cycle::Entity, _>(db, hasher).await?;
+    hash_table::<whoop_sleep::Entity, _>(db, hasher).await?;
+    hash_table::<whoop_recovery::Entity, _>(db, hasher).await?;
+    hash_table::<whoop_workout::Entity, _>(db, hasher).await?;
+    hash_table::<webhook_event::Entity, _>(db, hasher).await
 }
 
 /// Feeds `workout_client_keys` into `hasher`, sorted in Rust by user and key bytes (the backends'
 /// text collations differ). The table has no entity: only the services write it.
-async fn hash_client_keys(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+async fn hash_client_keys<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<(), DbErr> {
     let sql = "SELECT user_id, client_key, session_id, created_at FROM workout_client_keys";
     let rows =
         db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await?;
@@ -159,7 +163,7 @@ async fn hash_client_keys(db: &DatabaseConnection, hasher: &mut Sha256) -> Resul
 
 /// Feeds the phase-2 columns of hot JSON fields into `hasher`: the warm-up percentage rows and the
 /// WHOOP tiers (by row id, NULL as `-`).
-async fn hash_hot_columns(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+async fn hash_hot_columns<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<(), DbErr> {
     let all = |sql: &str| {
         db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
     };
@@ -191,7 +195,7 @@ async fn hash_hot_columns(db: &DatabaseConnection, hasher: &mut Sha256) -> Resul
 /// recomputation. The phase-2 migration back-fills in SQL, which may sum a day's volumes in
 /// another order than the seed and the services do and differ in the last bits; a wrong or
 /// missing row still changes the checksum.
-async fn hash_summaries(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr> {
+async fn hash_summaries<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<(), DbErr> {
     let sql = "SELECT id FROM users ORDER BY id";
     let users =
         db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await?;
@@ -227,17 +231,17 @@ fn canonical_rows<K: Ord + Debug, V: aggregation::rebuild::SameAs + Debug>(
 }
 
 /// Feeds one table into `hasher`, keyset-paginated on `id`.
-async fn hash_table<E>(db: &DatabaseConnection, hasher: &mut Sha256) -> Result<(), DbErr>
+async fn hash_table<E, C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<(), DbErr>
 where
     E: EntityTrait,
     E::Model: Debug,
 {
-    hash_table_by::<E>(db, hasher, "id").await
+    hash_table_by::<E, C>(db, hasher, "id").await
 }
 
 /// Feeds one table into `hasher`, keyset-paginated on the integer column `key`.
-async fn hash_table_by<E>(
-    db: &DatabaseConnection,
+async fn hash_table_by<E, C: ConnectionTrait>(
+    db: &C,
     hasher: &mut Sha256,
     key: &str,
 ) -> Result<(), DbErr>

@@ -2,19 +2,23 @@
 //!
 //! - `status`: the schema phase, pending migrations, the switches and the summaries' freshness.
 //! - `plan --to N`: what `apply`/`rollback` would do, step by step, with estimated times.
-//! - `apply --to N --percent P`: backup, switches of the new items at 0 %, the migrations one at
-//!   a time, verification (phase-0 row counts and checksum unchanged, summaries equal a rebuild),
-//!   then the new items at `P` %.
+//! - `apply --to N --percent P`: backup, switches of the new items at 0 %, the migrations,
+//!   verification (phase-0 row counts and checksum unchanged, summaries equal a rebuild), then the
+//!   new items at `P` %.
 //! - `rollback --to N`: the switches of the items above `N` at 0 % (and a pause while every
 //!   gateway picks that up), backup, the `down` migrations, the same verification.
 //!
+//! The migrations of one run are one write transaction, so a killed run leaves the database as it
+//! was. Gateways may keep writing during a rollout: the checksum compares two read snapshots, one
+//! taken just before the migration and one just after it, with writes kept out in between
+//! (see [`migrate`]), so a user's new workout is not mistaken for a migration that changed data.
+//!
 //! One `apply` or `rollback` at a time: PostgreSQL's session advisory lock [`ROLLOUT_LOCK`], or
 //! on SQLite an OS file lock on `<database>.rollout-lock`; both vanish with the process, so a
-//! killed run never blocks the next. Each migration runs in its own transaction (a killed step
-//! leaves nothing) and, on PostgreSQL, under the exclusive [`MIGRATION_GATE`] that every write
-//! transaction takes shared, so no write decides what to maintain from a schema that is about to
-//! change (SQLite's single write lock does the same there). Every step is safe to re-run: a
-//! re-run starts from the phase the database is at.
+//! killed run never blocks the next. The migrations run, on PostgreSQL, under the exclusive
+//! [`MIGRATION_GATE`] that every write transaction takes shared, so no write decides what to
+//! maintain from a schema that is about to change (SQLite's single write lock does the same
+//! there). Every step is safe to re-run: a re-run starts from the phase the database is at.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,7 +28,10 @@ use db::{Backend, DbConfig};
 use migration::{MigratorTrait, steps_through_phase};
 use query::rollout::{MIGRATION_GATE, ROLLOUT_LOCK};
 use query::{Item, Snapshot};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    IsolationLevel, Statement, TransactionOptions, TransactionTrait,
+};
 
 /// What can stop a rollout command.
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +190,10 @@ impl std::fmt::Display for StepKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Backup => write!(f, "back up the database"),
-            Self::Checksum => write!(f, "row counts and content checksum of the phase-0 tables"),
+            Self::Checksum => write!(
+                f,
+                "compare the phase-0 tables' row counts and checksum before and after the migration"
+            ),
             Self::Switches(items, percent) => {
                 let names: Vec<&str> = items.iter().map(|it| it.name()).collect();
                 write!(f, "switches {} to {percent} %", names.join(", "))
@@ -206,7 +216,8 @@ const RATES: &[(&str, &str, f64, f64)] = &[
     ("down:m20251101_000002_consolidate_indexes", "session_exercises", 2.5e-6, 4e-6),
     ("down:m20251201_000002_hot_columns", "user_preferences", 2e-5, 4e-5),
     ("backup", "session_exercises", 1.5e-6, 4e-6),
-    ("checksum", "session_exercises", 5e-6, 6e-6),
+    // Two checksums, before and after.
+    ("checksum", "session_exercises", 1e-5, 1.2e-5),
     ("summaries", "session_exercises", 6e-6, 8e-6),
 ];
 
@@ -232,12 +243,13 @@ pub async fn plan(target: &Target, to: u32, percent: u8) -> anyhow::Result<Vec<S
     if to_steps >= applied {
         let new_items: Vec<Item> = items_between(at, to);
         kinds.push(StepKind::Backup);
-        kinds.push(StepKind::Checksum);
         if applied < to_steps && !new_items.is_empty() {
             kinds.push(StepKind::Switches(new_items.clone(), 0));
         }
         kinds.extend(names[applied..to_steps].iter().map(|it| StepKind::Up(it.clone())));
-        kinds.push(StepKind::Checksum);
+        if applied < to_steps {
+            kinds.push(StepKind::Checksum);
+        }
         if to >= 2 {
             kinds.push(StepKind::VerifySummaries);
         }
@@ -253,7 +265,6 @@ pub async fn plan(target: &Target, to: u32, percent: u8) -> anyhow::Result<Vec<S
             kinds.push(StepKind::Settle);
         }
         kinds.push(StepKind::Backup);
-        kinds.push(StepKind::Checksum);
         kinds.extend(names[to_steps..applied].iter().rev().map(|it| StepKind::Down(it.clone())));
         kinds.push(StepKind::Checksum);
     }
@@ -278,10 +289,12 @@ fn items_between(from: u32, to: u32) -> Vec<Item> {
     Item::ALL.into_iter().filter(|it| it.phase() > from && it.phase() <= to).collect()
 }
 
-/// The lock one `apply`/`rollback` holds; released when dropped or when the process ends.
+/// The lock one `apply`/`rollback` holds; released when the run ends, when dropped (SQLite), or
+/// when the process or its session ends.
 #[derive(Debug)]
 pub enum Lock {
-    /// Held by the target's one PostgreSQL session.
+    /// Held by the target's one PostgreSQL session: an advisory lock on (`ROLLOUT_LOCK`, the
+    /// schema), so databases and schemas roll out independently.
     Postgres,
     Sqlite(std::fs::File),
     /// An in-memory SQLite database belongs to one process: nothing to lock.
@@ -296,7 +309,7 @@ pub async fn lock(target: &Target) -> Result<Lock, RolloutError> {
                 .conn
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
-                    "SELECT pg_try_advisory_lock($1) AS ok",
+                    "SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS ok",
                     [ROLLOUT_LOCK.into()],
                 ))
                 .await?;
@@ -395,11 +408,46 @@ async fn execute(
     run: &Run,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Outcome> {
-    let _lock = lock(target).await?;
+    let lock = lock(target).await?;
+    let res = execute_locked(target, run, progress).await;
+    if matches!(lock, Lock::Postgres) {
+        target
+            .conn
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_unlock($1, hashtext(current_schema()))",
+                [ROLLOUT_LOCK.into()],
+            ))
+            .await?;
+    }
+    res
+}
+
+async fn execute_locked(
+    target: &Target,
+    run: &Run,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Outcome> {
     let steps = plan(target, run.to, run.percent).await?;
     let mut outcome = Outcome::default();
-    let mut counts_before = None;
-    for (index, step) in steps.iter().enumerate() {
+    let mut snapshots = None;
+    let mut index = 0;
+    while index < steps.len() {
+        let step = &steps[index];
+        if matches!(step.kind, StepKind::Up(_) | StepKind::Down(_)) {
+            // Every migration step of the run in one transaction, between two snapshots.
+            let end = steps[index..]
+                .iter()
+                .position(|it| !matches!(it.kind, StepKind::Up(_) | StepKind::Down(_)))
+                .map_or(steps.len(), |it| index + it);
+            let block = &steps[index..end];
+            snapshots = Some(migrate(target, block, index, steps.len(), progress).await?);
+            for it in block {
+                outcome.steps.push((it.kind.to_string(), Duration::ZERO));
+            }
+            index = end;
+            continue;
+        }
         progress.begin(index, steps.len(), step);
         let started = Instant::now();
         let note = match &step.kind {
@@ -413,29 +461,13 @@ async fn execute(
                 None => "skipped (no backup directory)".to_owned(),
             },
             StepKind::Checksum => {
-                let counts = datagen::inspect::row_counts(&target.conn).await?;
-                let phase0: Vec<(&str, u64)> = counts
-                    .into_iter()
-                    .filter(|(table, _)| datagen::TABLES.contains(table))
-                    .collect();
-                let sum = datagen::inspect::phase0_checksum(&target.conn).await?;
-                let rows: u64 = phase0.iter().map(|it| it.1).sum();
-                let note = format!("{rows} rows, {sum}");
-                if let (Some(before), Some(before_counts)) =
-                    (&outcome.checksum_before, &counts_before)
-                {
-                    if *before != sum || *before_counts != phase0 {
-                        return Err(RolloutError::Verify(format!(
-                            "the phase-0 data changed: {before} {before_counts:?} before, \
-                             {sum} {phase0:?} after; restore the backup"
-                        ))
-                        .into());
-                    }
-                    outcome.checksum_after = Some(sum);
-                } else {
-                    outcome.checksum_before = Some(sum);
-                    counts_before = Some(phase0);
-                }
+                let Some(pair) = snapshots.take() else {
+                    anyhow::bail!("a checksum step without a migration before it");
+                };
+                let (before, after) = compare(pair).await?;
+                let note = format!("{before} before and after");
+                outcome.checksum_before = Some(before);
+                outcome.checksum_after = Some(after);
                 note
             }
             StepKind::Switches(items, percent) => {
@@ -447,16 +479,6 @@ async fn execute(
             }
             StepKind::Settle => {
                 tokio::time::sleep(run.settle).await;
-                String::new()
-            }
-            StepKind::Up(_) => {
-                gated(target, async { migration::Migrator::up(&target.conn, Some(1)).await })
-                    .await?;
-                String::new()
-            }
-            StepKind::Down(_) => {
-                gated(target, async { migration::Migrator::down(&target.conn, Some(1)).await })
-                    .await?;
                 String::new()
             }
             StepKind::VerifySummaries => {
@@ -478,44 +500,173 @@ async fn execute(
                 }
                 format!("{total} users equal a rebuild")
             }
+            StepKind::Up(_) | StepKind::Down(_) => String::new(),
         };
         let elapsed = started.elapsed();
         progress.finish(elapsed, &note);
         outcome.steps.push((step.kind.to_string(), elapsed));
+        index += 1;
     }
     outcome.phase = current(target).await?;
     Ok(outcome)
 }
 
-/// Runs one migration step under the exclusive migration gate (PostgreSQL): it waits for the
-/// write transactions in flight, and new ones wait for it.
-async fn gated<F>(target: &Target, step: F) -> anyhow::Result<()>
-where
-    F: Future<Output = Result<(), sea_orm::DbErr>>,
-{
-    let postgres = target.backend() == DbBackend::Postgres;
+/// Read snapshots of the database just before and just after a migration: what the phase-0
+/// checksum compares, while the gateways' writes go on.
+struct Snapshots {
+    before: DatabaseTransaction,
+    after: DatabaseTransaction,
+    // The snapshots' connections, kept open until they are compared.
+    _conns: [DatabaseConnection; 2],
+}
+
+/// Runs the migration steps `block` in one write transaction, the writes kept out: SQLite's
+/// write lock (`BEGIN IMMEDIATE`), and on PostgreSQL the exclusive [`MIGRATION_GATE`] held from
+/// before the transaction until the "after" snapshot exists, so no write lands between the
+/// snapshots and the migration. On SQLite the lock ends at the commit: `PRAGMA data_version`
+/// says whether another connection committed before the "after" snapshot was taken.
+async fn migrate(
+    target: &Target,
+    block: &[Step],
+    first: usize,
+    total: usize,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Snapshots> {
+    let backend = target.backend();
+    let postgres = backend == DbBackend::Postgres;
+    let conns = [snapshot_conn(target).await?, snapshot_conn(target).await?];
+    let migrations = migration::Migrator::migrations();
     if postgres {
-        target
-            .conn
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_lock($1)",
-                [MIGRATION_GATE.into()],
-            ))
-            .await?;
+        gate(&target.conn, "SELECT pg_advisory_lock($1)").await?;
     }
-    let res = step.await;
+    let res = async {
+        let txn = db::begin_write(&target.conn).await?;
+        let before = snapshot(&conns[0]).await?;
+        for (offset, step) in block.iter().enumerate() {
+            progress.begin(first + offset, total, step);
+            let started = Instant::now();
+            let manager = migration::SchemaManager::new(&txn);
+            let (name, up) = match &step.kind {
+                StepKind::Up(name) => (name, true),
+                StepKind::Down(name) => (name, false),
+                _ => anyhow::bail!("not a migration step: {}", step.kind),
+            };
+            let Some(it) = migrations.iter().find(|it| it.name() == name) else {
+                anyhow::bail!("this build does not know the migration {name}");
+            };
+            if up {
+                it.up(&manager).await?;
+                txn.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)",
+                    [name.clone().into(), chrono::Utc::now().timestamp().into()],
+                ))
+                .await?;
+            } else {
+                it.down(&manager).await?;
+                txn.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    "DELETE FROM seaql_migrations WHERE version = $1",
+                    [name.clone().into()],
+                ))
+                .await?;
+            }
+            progress.finish(started.elapsed(), "");
+        }
+        let version = data_version(&txn).await?;
+        txn.commit().await?;
+        let after = snapshot(&conns[1]).await?;
+        if !postgres && data_version(&target.conn).await? != version {
+            return Err(RolloutError::Verify(
+                "a write committed between the migration's commit and the \"after\" snapshot, \
+                 so the phase-0 checksums cannot be compared exactly; the migration is committed: \
+                 run `rollout status`, and check the data against the backup"
+                    .to_owned(),
+            )
+            .into());
+        }
+        Ok((before, after))
+    }
+    .await;
     if postgres {
-        target
-            .conn
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_unlock($1)",
-                [MIGRATION_GATE.into()],
-            ))
-            .await?;
+        gate(&target.conn, "SELECT pg_advisory_unlock($1)").await?;
     }
-    Ok(res?)
+    let (before, after) = res?;
+    Ok(Snapshots { before, after, _conns: conns })
+}
+
+/// The phase-0 checksums and row counts of both snapshots: equal, or a verification error.
+async fn compare(pair: Snapshots) -> anyhow::Result<(String, String)> {
+    let read = async |txn: &DatabaseTransaction| -> anyhow::Result<(String, Vec<(&str, u64)>)> {
+        // Only phase-0 tables: PostgreSQL resolves a table name in the current catalog, so a
+        // snapshot from before a rollback cannot read the tables the rollback dropped.
+        let mut counts = Vec::with_capacity(datagen::TABLES.len());
+        for table in datagen::TABLES {
+            counts.push((*table, count_rows(txn, table).await?));
+        }
+        Ok((datagen::inspect::phase0_checksum(txn).await?, counts))
+    };
+    let (before, before_counts) = read(&pair.before).await?;
+    let (after, after_counts) = read(&pair.after).await?;
+    pair.before.rollback().await?;
+    pair.after.rollback().await?;
+    if before != after || before_counts != after_counts {
+        return Err(RolloutError::Verify(format!(
+            "the phase-0 data changed: {before} {before_counts:?} before, {after} \
+             {after_counts:?} after; restore the backup"
+        ))
+        .into());
+    }
+    Ok((before, after))
+}
+
+async fn gate(conn: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [MIGRATION_GATE.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// SQLite's `PRAGMA data_version` (changes when another connection commits); 0 on PostgreSQL.
+async fn data_version<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::DbErr> {
+    if conn.get_database_backend() != DbBackend::Sqlite {
+        return Ok(0);
+    }
+    let row = conn
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA data_version"))
+        .await?;
+    Ok(row.map(|it| it.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0))
+}
+
+async fn snapshot_conn(target: &Target) -> anyhow::Result<DatabaseConnection> {
+    let mut config = target.config.clone();
+    config.max_connections = 1;
+    Ok(db::connect(&config).await?)
+}
+
+/// A read transaction whose snapshot is taken now (its first read pins it).
+async fn snapshot(conn: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    let options = match conn.get_database_backend() {
+        DbBackend::Postgres => TransactionOptions {
+            isolation_level: Some(IsolationLevel::RepeatableRead),
+            access_mode: Some(AccessMode::ReadOnly),
+            ..TransactionOptions::default()
+        },
+        _ => TransactionOptions::default(),
+    };
+    let txn = conn.begin_with_options(options).await?;
+    // PostgreSQL takes the snapshot at the first statement of any kind, and a statement that
+    // touched a table would hold a lock the migration's DDL waits for; SQLite starts a read only
+    // when a statement reads the file.
+    let sql = match txn.get_database_backend() {
+        DbBackend::Postgres => "SELECT 1",
+        _ => "SELECT COUNT(*) FROM users",
+    };
+    txn.query_one_raw(Statement::from_string(txn.get_database_backend(), sql)).await?;
+    Ok(txn)
 }
 
 /// A consistent copy of the database in `dir`: SQLite `VACUUM INTO`, PostgreSQL `pg_dump`
@@ -584,7 +735,7 @@ async fn applied_count(conn: &DatabaseConnection) -> Result<usize, sea_orm::DbEr
     Ok(usize::try_from(n).unwrap_or(0))
 }
 
-async fn count_rows(conn: &DatabaseConnection, table: &str) -> Result<u64, sea_orm::DbErr> {
+async fn count_rows<C: ConnectionTrait>(conn: &C, table: &str) -> Result<u64, sea_orm::DbErr> {
     let row = conn
         .query_one_raw(Statement::from_string(
             conn.get_database_backend(),

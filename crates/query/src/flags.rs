@@ -189,9 +189,9 @@ const NO_ROW: u8 = u8::MAX;
 /// maintain.
 pub const MIGRATION_GATE: i64 = 0x5357_4f4c_4501;
 
-/// The PostgreSQL advisory lock one `rollout apply` or `rollback` holds for its whole run, so a
-/// second one refuses to start.
-pub const ROLLOUT_LOCK: i64 = 0x5357_4f4c_4502;
+/// The PostgreSQL advisory lock (with the schema's hash as its second key) one `rollout apply` or
+/// `rollback` holds for its whole run, so a second one refuses to start.
+pub const ROLLOUT_LOCK: i32 = 0x5357_4f4c;
 
 /// The rollout state one process sees: fixed flags (tests, benches, tools), or the database's
 /// switches as last read, each optionally overridden on this instance (development only).

@@ -16,8 +16,10 @@ pub(crate) struct Gateway {
 
 /// Starts the binary and waits for its first stdout line; `Err` with stderr when it exits first.
 pub(crate) fn start(args: &[&str]) -> Result<Gateway, (ExitStatus, String)> {
+    let listen: &[&str] =
+        if args.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = Command::new(env!("CARGO_BIN_EXE_swole-gateway"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(listen)
         .args(args)
         .env_remove("SWOLE_DATABASE_URL")
         .env_remove("SWOLE_JWT_SECRET")

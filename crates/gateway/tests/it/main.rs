@@ -6,6 +6,7 @@
 mod binary;
 mod browser;
 mod cache;
+mod crash;
 mod exercises;
 mod export;
 mod http;
