@@ -464,8 +464,37 @@ async fn execute_locked(
                 let Some(pair) = snapshots.take() else {
                     anyhow::bail!("a checksum step without a migration before it");
                 };
-                let (before, after) = compare(pair).await?;
-                let note = format!("{before} before and after");
+                let raced = pair.raced;
+                let (before, after, note) = match (&outcome.backup, raced) {
+                    (Some(backup), true) => {
+                        pair.before.rollback().await?;
+                        pair.after.rollback().await?;
+                        let block: Vec<Step> = steps
+                            .iter()
+                            .filter(|it| matches!(it.kind, StepKind::Up(_) | StepKind::Down(_)))
+                            .cloned()
+                            .collect();
+                        let (before, after) = verify_on_copy(backup, &block).await?;
+                        let note = format!(
+                            "{before} before and after, on a copy of the backup (a gateway's \
+                             write committed right after the live migration)"
+                        );
+                        (before, after, note)
+                    }
+                    (None, true) => {
+                        return Err(RolloutError::Verify(
+                            "a write committed right after the migration and there is no backup \
+                             to verify on; the migration is committed"
+                                .to_owned(),
+                        )
+                        .into());
+                    }
+                    (_, false) => {
+                        let (before, after) = compare(pair).await?;
+                        let note = format!("{before} before and after");
+                        (before, after, note)
+                    }
+                };
                 outcome.checksum_before = Some(before);
                 outcome.checksum_after = Some(after);
                 note
@@ -516,6 +545,8 @@ async fn execute_locked(
 struct Snapshots {
     before: DatabaseTransaction,
     after: DatabaseTransaction,
+    /// SQLite: another connection committed between the commit and the "after" snapshot.
+    raced: bool,
     // The snapshots' connections, kept open until they are compared.
     _conns: [DatabaseConnection; 2],
 }
@@ -535,7 +566,6 @@ async fn migrate(
     let backend = target.backend();
     let postgres = backend == DbBackend::Postgres;
     let conns = [snapshot_conn(target).await?, snapshot_conn(target).await?];
-    let migrations = migration::Migrator::migrations();
     if postgres {
         gate(&target.conn, "SELECT pg_advisory_lock($1)").await?;
     }
@@ -545,54 +575,89 @@ async fn migrate(
         for (offset, step) in block.iter().enumerate() {
             progress.begin(first + offset, total, step);
             let started = Instant::now();
-            let manager = migration::SchemaManager::new(&txn);
-            let (name, up) = match &step.kind {
-                StepKind::Up(name) => (name, true),
-                StepKind::Down(name) => (name, false),
-                _ => anyhow::bail!("not a migration step: {}", step.kind),
-            };
-            let Some(it) = migrations.iter().find(|it| it.name() == name) else {
-                anyhow::bail!("this build does not know the migration {name}");
-            };
-            if up {
-                it.up(&manager).await?;
-                txn.execute_raw(Statement::from_sql_and_values(
-                    backend,
-                    "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)",
-                    [name.clone().into(), chrono::Utc::now().timestamp().into()],
-                ))
-                .await?;
-            } else {
-                it.down(&manager).await?;
-                txn.execute_raw(Statement::from_sql_and_values(
-                    backend,
-                    "DELETE FROM seaql_migrations WHERE version = $1",
-                    [name.clone().into()],
-                ))
-                .await?;
-            }
+            run_step(&txn, step).await?;
             progress.finish(started.elapsed(), "");
         }
         let version = data_version(&txn).await?;
         txn.commit().await?;
         let after = snapshot(&conns[1]).await?;
-        if !postgres && data_version(&target.conn).await? != version {
-            return Err(RolloutError::Verify(
-                "a write committed between the migration's commit and the \"after\" snapshot, \
-                 so the phase-0 checksums cannot be compared exactly; the migration is committed: \
-                 run `rollout status`, and check the data against the backup"
-                    .to_owned(),
-            )
-            .into());
-        }
-        Ok((before, after))
+        let raced = !postgres && data_version(&target.conn).await? != version;
+        anyhow::Ok((before, after, raced))
     }
     .await;
     if postgres {
         gate(&target.conn, "SELECT pg_advisory_unlock($1)").await?;
     }
+    let (before, after, raced) = res?;
+    Ok(Snapshots { before, after, raced, _conns: conns })
+}
+
+/// One migration step inside `txn`, with its row in `seaql_migrations`.
+async fn run_step(txn: &DatabaseTransaction, step: &Step) -> anyhow::Result<()> {
+    let backend = txn.get_database_backend();
+    let manager = migration::SchemaManager::new(txn);
+    let (name, up) = match &step.kind {
+        StepKind::Up(name) => (name, true),
+        StepKind::Down(name) => (name, false),
+        _ => anyhow::bail!("not a migration step: {}", step.kind),
+    };
+    let migrations = migration::Migrator::migrations();
+    let Some(it) = migrations.iter().find(|it| it.name() == name) else {
+        anyhow::bail!("this build does not know the migration {name}");
+    };
+    if up {
+        it.up(&manager).await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)",
+            [name.clone().into(), chrono::Utc::now().timestamp().into()],
+        ))
+        .await?;
+    } else {
+        it.down(&manager).await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM seaql_migrations WHERE version = $1",
+            [name.clone().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The same migration steps on a copy of the SQLite backup, where nothing else writes: the
+/// phase-0 checksum before and after them there. The fallback when a gateway's write committed
+/// between the live migration and its "after" snapshot.
+pub async fn verify_on_copy(backup: &Path, block: &[Step]) -> anyhow::Result<(String, String)> {
+    let copy = backup.with_extension("verify.db");
+    std::fs::copy(backup, &copy)?;
+    let res = async {
+        let mut config = DbConfig::new(&format!("sqlite://{}", copy.display()))?;
+        config.max_connections = 1;
+        let conn = db::connect(&config).await?;
+        let before = datagen::inspect::phase0_checksum(&conn).await?;
+        let txn = db::begin_write(&conn).await?;
+        for step in block {
+            run_step(&txn, step).await?;
+        }
+        let after = datagen::inspect::phase0_checksum(&txn).await?;
+        txn.rollback().await?;
+        conn.close().await?;
+        anyhow::Ok((before, after))
+    }
+    .await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+    }
     let (before, after) = res?;
-    Ok(Snapshots { before, after, _conns: conns })
+    if before != after {
+        return Err(RolloutError::Verify(format!(
+            "the migration changes phase-0 data (on a copy of the backup: {before} before, {after} \
+             after); restore the backup"
+        ))
+        .into());
+    }
+    Ok((before, after))
 }
 
 /// The phase-0 checksums and row counts of both snapshots: equal, or a verification error.

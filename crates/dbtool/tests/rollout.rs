@@ -213,3 +213,25 @@ both! {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The fallback when a write slips in after a live SQLite migration: the same steps on a copy of
+/// the backup, compared there.
+#[tokio::test]
+async fn the_migration_verifies_on_a_copy_of_the_backup() {
+    let t = TestDb::sqlite_file().await;
+    seed(&t, 0).await;
+    let before = datagen::inspect::phase0_checksum(&t.db).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("swole-backups-copy-{}", std::process::id()));
+    let target = Target::connect(t.config.clone()).await.unwrap();
+    let backup = rollout::backup(&target, &dir).await.unwrap();
+    let steps = rollout::plan(&target, 2, 100).await.unwrap();
+    let block: Vec<Step> =
+        steps.into_iter().filter(|it| matches!(it.kind, rollout::StepKind::Up(_))).collect();
+    assert_eq!(block.len(), 5);
+    let (a, b) = rollout::verify_on_copy(&backup, &block).await.unwrap();
+    assert_eq!((a.as_str(), b.as_str()), (before.as_str(), before.as_str()));
+    // The copy is gone and the live database untouched.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(migration::current_phase(&t.db).await.unwrap(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
