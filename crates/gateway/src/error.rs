@@ -24,6 +24,9 @@ pub enum ErrorCode {
     BadRequest,
     /// The request did not finish within the configured time.
     Timeout,
+    /// The database was busy (a schema migration, a burst of writes) and the request gave up
+    /// waiting; nothing was written, and a retry may succeed.
+    Unavailable,
     /// A fault on our side; details are in the logs under the request id.
     Internal,
 }
@@ -37,6 +40,7 @@ impl ErrorCode {
             Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::BadRequest => "BAD_REQUEST",
             Self::Timeout => "TIMEOUT",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -46,6 +50,7 @@ impl ErrorCode {
         match err {
             QueryError::NotFound { .. } => Self::NotFound,
             QueryError::Invalid(_) => Self::BadUserInput,
+            QueryError::Busy(_) => Self::Unavailable,
             _ => Self::Internal,
         }
     }
@@ -90,6 +95,11 @@ pub fn to_client(ctx: &Context<'_>, err: &QueryError) -> Error {
             let request_id = request_id(ctx);
             tracing::error!(request_id, error = %err, cause = ?std::error::Error::source(err), "query failed");
             client_error(ctx, ErrorCode::Internal, "internal error")
+        }
+        ErrorCode::Unavailable => {
+            let request_id = request_id(ctx);
+            tracing::warn!(request_id, cause = ?std::error::Error::source(err), "database busy");
+            client_error(ctx, ErrorCode::Unavailable, err.to_string())
         }
         code => client_error(ctx, code, err.to_string()),
     }

@@ -18,6 +18,11 @@ pub enum QueryError {
     /// refused): an internal fault, logged with the column and value, never guessed around.
     #[error("stored value out of its domain: {column} = {value:?}")]
     Corrupt { column: &'static str, value: String },
+    /// The database could not take the request in time: no pooled connection within the
+    /// acquire timeout, or SQLite's write lock held past its busy timeout (a migration step, a
+    /// long write). The transaction did not commit; the request can be retried.
+    #[error("the database is busy; nothing was written, retry shortly")]
+    Busy(#[source] sea_orm::DbErr),
     /// Deliberately opaque: the cause goes to logs, not to clients.
     #[error("database error")]
     Db(#[source] sea_orm::DbErr),
@@ -25,7 +30,11 @@ pub enum QueryError {
 
 impl From<sea_orm::DbErr> for QueryError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Db(err)
+        // SQLITE_BUSY's text ("database is locked") is fixed by SQLite; sea-orm carries the code
+        // only inside sqlx's error, which this crate does not name.
+        let busy = matches!(err, sea_orm::DbErr::ConnectionAcquire(_))
+            || err.to_string().contains("database is locked");
+        if busy { Self::Busy(err) } else { Self::Db(err) }
     }
 }
 

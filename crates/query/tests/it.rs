@@ -712,3 +712,22 @@ mod summaries;
 
 #[path = "it/freshness.rs"]
 mod freshness;
+
+/// A write that cannot get the writer in time is `Busy` (retryable, nothing written), not an
+/// opaque database fault: what clients see while a rollout's migration holds the write lock.
+#[tokio::test]
+async fn a_write_that_cannot_get_the_writer_is_busy() {
+    let t = TestDb::sqlite_file().await;
+    seeded(&t.db, 2, 4).await;
+    let mut config = t.config.clone();
+    config.acquire_timeout = std::time::Duration::from_millis(200);
+    let pools = db::connect_pools(&config).await.unwrap();
+    let writer = pools.write.clone();
+    let db =
+        Db::from_pools(pools, migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED).unwrap();
+    let held = db::begin_write(&writer).await.unwrap(); // the one writer connection
+    let err = query::workouts::delete(&db, UserId(1), 1).await.unwrap_err();
+    assert!(matches!(err, QueryError::Busy(_)), "{err:?}");
+    held.rollback().await.unwrap();
+    query::workouts::delete(&db, UserId(1), 1).await.unwrap();
+}

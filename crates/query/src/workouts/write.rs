@@ -376,7 +376,7 @@ async fn replace_lines(
 
 fn bulk_error(err: db::BulkError) -> QueryError {
     match err {
-        db::BulkError::Db(it) => QueryError::Db(it),
+        db::BulkError::Db(it) => QueryError::from(it),
         _ => QueryError::Unavailable("a set line does not fit the parameter limit"),
     }
 }
