@@ -504,14 +504,31 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
-/// Ready when both pools answer and no migration is pending.
+/// Ready when both pools answer and the schema sits at a whole rollout phase: the latest, or an
+/// earlier one an operator keeps it at while rolling out (`cargo xtask rollout`), where the
+/// gateway serves the original paths. Between phases (a migration step applied by hand without
+/// the rest of its phase) it is not ready.
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.db.ping().await.is_err() {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
     }
-    match migration::pending_count(&state.db.conn).await {
-        Ok(0) => (StatusCode::OK, "ready").into_response(),
-        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    let Ok(pending) = migration::pending_count(&state.db.conn).await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+    };
+    let known = <migration::Migrator as migration::MigratorTrait>::migrations().len();
+    let applied = known.saturating_sub(pending);
+    let phase = migration::phase_of_applied(applied);
+    match phase.filter(|it| migration::steps_through_phase(*it) == Some(applied)) {
+        Some(phase) if pending == 0 => {
+            (StatusCode::OK, format!("ready at schema phase {phase}")).into_response()
+        }
+        Some(phase) => (
+            StatusCode::OK,
+            format!(
+                "ready at schema phase {phase} ({pending} migrations of later phases not applied)"
+            ),
+        )
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "schema between phases").into_response(),
     }
 }

@@ -194,7 +194,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if pending > 0 && config.no_migrate {
         tracing::warn!(
             pending,
-            "serving the schema as it is (--no-migrate): /readyz reports the pending migrations"
+            "serving the schema at the phase it is (--no-migrate): the rollout moves it (cargo xtask rollout)"
         );
     } else if pending > 0 {
         if db_config.backend() == Backend::Sqlite || config.migrate {
