@@ -45,6 +45,19 @@ pub async fn rebuild(
     Ok(rows)
 }
 
+/// A read transaction that sees one snapshot throughout: `REPEATABLE READ, READ ONLY` on
+/// PostgreSQL; on SQLite (WAL) every read transaction does.
+pub(crate) fn snapshot_options(backend: DbBackend) -> TransactionOptions {
+    match backend {
+        DbBackend::Postgres => TransactionOptions {
+            isolation_level: Some(IsolationLevel::RepeatableRead),
+            access_mode: Some(AccessMode::ReadOnly),
+            ..TransactionOptions::default()
+        },
+        _ => TransactionOptions::default(),
+    }
+}
+
 /// Compares the stored summaries of `users` with a rebuild; returns every difference (empty when
 /// they agree). Calls `done` after each user. Writes nothing.
 pub async fn check(
@@ -52,14 +65,7 @@ pub async fn check(
     users: &[i64],
     mut done: impl FnMut(),
 ) -> anyhow::Result<Vec<String>> {
-    let options = match conn.get_database_backend() {
-        DbBackend::Postgres => TransactionOptions {
-            isolation_level: Some(IsolationLevel::RepeatableRead),
-            access_mode: Some(AccessMode::ReadOnly),
-            ..TransactionOptions::default()
-        },
-        _ => TransactionOptions::default(),
-    };
+    let options = snapshot_options(conn.get_database_backend());
     let mut res = Vec::new();
     for user in users {
         let txn = conn.begin_with_options(options).await?;

@@ -29,8 +29,8 @@ use migration::{MigratorTrait, steps_through_phase};
 use query::rollout::{MIGRATION_GATE, ROLLOUT_LOCK};
 use query::{Item, Snapshot};
 use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    IsolationLevel, Statement, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait,
 };
 
 /// What can stop a rollout command.
@@ -715,14 +715,7 @@ async fn snapshot_conn(target: &Target) -> anyhow::Result<DatabaseConnection> {
 
 /// A read transaction whose snapshot is taken now (its first read pins it).
 async fn snapshot(conn: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
-    let options = match conn.get_database_backend() {
-        DbBackend::Postgres => TransactionOptions {
-            isolation_level: Some(IsolationLevel::RepeatableRead),
-            access_mode: Some(AccessMode::ReadOnly),
-            ..TransactionOptions::default()
-        },
-        _ => TransactionOptions::default(),
-    };
+    let options = crate::aggregate::snapshot_options(conn.get_database_backend());
     let txn = conn.begin_with_options(options).await?;
     // PostgreSQL takes the snapshot at the first statement of any kind, and a statement that
     // touched a table would hold a lock the migration's DDL waits for; SQLite starts a read only

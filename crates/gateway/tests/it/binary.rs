@@ -83,6 +83,27 @@ impl Drop for PgDatabase {
     }
 }
 
+/// A fresh SQLite file for a process test, removed with its WAL files when dropped.
+pub(crate) struct TempSqlite(std::path::PathBuf);
+
+impl TempSqlite {
+    pub(crate) fn new(tag: &str) -> Self {
+        Self(std::env::temp_dir().join(format!("swole-{tag}-{}.db", std::process::id())))
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.0.display())
+    }
+}
+
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
 /// An HTTP response as the process tests read it.
 pub(crate) struct Response {
     pub(crate) status: u16,

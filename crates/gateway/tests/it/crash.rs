@@ -23,7 +23,7 @@ use query::UserId;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::binary::{Gateway, PgDatabase, post_graphql, start};
+use crate::binary::{Gateway, PgDatabase, TempSqlite, post_graphql, start};
 use crate::rollout::seed_url;
 
 const KILLS: u32 = 20;
@@ -332,12 +332,8 @@ fn crash_loop(url: &str, schema: Option<String>) {
 
 #[test]
 fn sigkill_loses_no_acknowledged_write_on_sqlite() {
-    let path = std::env::temp_dir().join(format!("swole-crash-{}.db", std::process::id()));
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    crash_loop(&url, None);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    let file = TempSqlite::new("crash");
+    crash_loop(&file.url(), None);
 }
 
 #[test]

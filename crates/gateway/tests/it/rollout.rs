@@ -15,7 +15,7 @@ use gateway::Auth;
 use query::{Item, UserId};
 use serde_json::json;
 
-use crate::binary::{Gateway, PgDatabase, post_graphql, start};
+use crate::binary::{Gateway, PgDatabase, TempSqlite, post_graphql, start};
 
 /// Seeds `url` (migrated to the latest phase) with `users` users.
 pub(crate) fn seed_url(url: &str, schema: Option<String>, users: i64) {
@@ -112,13 +112,9 @@ fn two_gateways_follow_the_switches(url: &str) {
 
 #[test]
 fn two_gateways_follow_the_switches_on_sqlite() {
-    let path = std::env::temp_dir().join(format!("swole-rollout-{}.db", std::process::id()));
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    seed_url(&url, None, 6);
-    two_gateways_follow_the_switches(&url);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    let file = TempSqlite::new("rollout");
+    seed_url(&file.url(), None, 6);
+    two_gateways_follow_the_switches(&file.url());
 }
 
 #[test]
