@@ -208,7 +208,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let phase = migration::current_phase(&conn).await?.unwrap_or(0);
     let mut overrides: Percents = [None; Item::ALL.len()];
     for (item, percent) in &config.flags {
-        overrides[Item::ALL.iter().position(|it| it == item).unwrap_or(0)] = Some(*percent);
+        overrides[item.index()] = Some(*percent);
     }
     let mut db = Db::with_rollout(pools, ParamLimit::D1, Rollout::live(phase, overrides));
     db.refresh_rollout().await.context("reading the rollout's switches")?;

@@ -77,8 +77,18 @@ fn two_gateways_follow_the_switches(url: &str) {
     // No rows: every item runs where the schema has it.
     wait_for(&[&a, &b], Item::Dashboard, 100);
 
+    // A development override holds on its own instance whatever the table says.
+    let mut pinned = args.to_vec();
+    pinned.extend(["--flag", "dashboard=100"]);
+    let c = start(&pinned).unwrap();
     store(url, Item::Dashboard, 0);
     wait_for(&[&a, &b], Item::Dashboard, 0);
+    assert_eq!(percent_seen(&c, Item::Dashboard), Some(100));
+    assert!(c.terminate().success());
+    let (status, stderr) =
+        start(&[&args[..], &["--flag", "dashboard=101"]].concat()).err().unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("not a percentage from 0 to 100"), "{stderr}");
 
     // Summaries off (they would answer the dashboard), the dashboard at 50 %: each user's
     // requests take the path its bucket says, on both instances, every time.
