@@ -107,6 +107,18 @@ pub fn phase_of_applied(n_applied: usize) -> Option<u32> {
         .max()
 }
 
+/// How many migrations the database has applied (one statement; the history table must exist).
+pub async fn applied_count<C: sea_orm_migration::sea_orm::ConnectionTrait>(
+    db: &C,
+) -> Result<usize, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT COUNT(*) AS n FROM seaql_migrations";
+    let row =
+        db.query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(backend, sql)).await?;
+    let n = row.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// The phase a database is at: the highest phase whose migrations are all applied.
 pub async fn current_phase(db: &DatabaseConnection) -> Result<Option<u32>, DbErr> {
     Ok(phase_of_applied(Migrator::get_applied_migrations(db).await?.len()))

@@ -781,17 +781,11 @@ pub async fn backup(target: &Target, dir: &Path) -> Result<PathBuf, RolloutError
 }
 
 async fn applied_count(conn: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
+    // A database no migration ever touched has no history table yet.
     if !migration::SchemaManager::new(conn).has_table("seaql_migrations").await? {
         return Ok(0);
     }
-    let phase_rows = conn
-        .query_one_raw(Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM seaql_migrations",
-        ))
-        .await?;
-    let n = phase_rows.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
-    Ok(usize::try_from(n).unwrap_or(0))
+    migration::applied_count(conn).await
 }
 
 async fn count_rows<C: ConnectionTrait>(conn: &C, table: &str) -> Result<u64, sea_orm::DbErr> {

@@ -282,15 +282,7 @@ pub async fn read<C: ConnectionTrait>(conn: &C) -> Result<(u32, Percents), DbErr
 
 /// The schema phase from the migration history: how many migrations are applied.
 pub async fn schema_phase<C: ConnectionTrait>(conn: &C) -> Result<u32, DbErr> {
-    let backend = conn.get_database_backend();
-    let row = conn
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT COUNT(*) AS n FROM seaql_migrations",
-        ))
-        .await?;
-    let applied = row.map(|it| it.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
-    Ok(migration::phase_of_applied(usize::try_from(applied).unwrap_or(0)).unwrap_or(0))
+    Ok(migration::phase_of_applied(migration::applied_count(conn).await?).unwrap_or(0))
 }
 
 /// Stores `item` at `percent` (0–100) for every instance to pick up.
