@@ -5,7 +5,8 @@
 //! fields. Each later PDR phase is one or more further migrations, so any database can be taken to
 //! any phase (`migrate_to_phase`) and every benchmark can compare against phase 0 on the same data.
 //!
-//! Every migration has a working `down` and runs in a transaction on every backend.
+//! Every migration has a working `down` and runs in a transaction on every backend, except the
+//! phase-3 WHOOP compaction, which commits in resumable batches (its module says why).
 //! Migrations never import `entity`: they are frozen history and name their columns locally.
 
 #![allow(
@@ -29,6 +30,7 @@ mod m20251101_000002_consolidate_indexes;
 mod m20251120_000001_create_workout_client_keys;
 mod m20251201_000001_create_summaries;
 mod m20251201_000002_hot_columns;
+mod m20251215_000001_whoop_compaction;
 
 /// One rollout phase: the migrations that take a database from the previous phase to this one.
 struct Phase {
@@ -71,6 +73,10 @@ const PHASES: &[Phase] = &[
             ]
         },
     },
+    Phase {
+        number: 3,
+        migrations: || vec![Box::new(m20251215_000001_whoop_compaction::Migration)],
+    },
 ];
 
 /// How many leading migrations create tables or columns (and so hold data). Rolling back past them
@@ -87,6 +93,103 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         PHASES.iter().flat_map(|it| (it.migrations)()).collect()
     }
+}
+
+/// The tables whose `raw_data` phase 3 compacts into `raw_zstd`.
+pub const COMPACTED_WHOOP_TABLES: [&str; 3] = m20251215_000001_whoop_compaction::COMPACTED;
+
+/// Derives phase 3's data for the WHOOP rows that lack it (score columns, connections, trained
+/// dictionaries, compressed payloads), as the phase-3 migration does; returns how many payloads
+/// it compressed. The seed runs it after writing at phase 3.
+pub async fn compact_whoop<C: sea_orm_migration::sea_orm::ConnectionTrait>(
+    db: &C,
+) -> Result<u64, DbErr> {
+    m20251215_000001_whoop_compaction::compact(db).await
+}
+
+/// The codec with every dictionary the database holds (none before phase 3).
+pub async fn whoop_codec<C: sea_orm_migration::sea_orm::ConnectionTrait>(
+    db: &C,
+) -> Result<whoop::Codec, DbErr> {
+    use sea_orm_migration::sea_orm::Statement;
+    let backend = db.get_database_backend();
+    if !has_table(db, "whoop_dictionaries").await? {
+        return Ok(whoop::Codec::default());
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT version, table_name, bytes FROM whoop_dictionaries ORDER BY version",
+        ))
+        .await?;
+    let mut codec = whoop::Codec::default();
+    for row in rows {
+        let (version, table, bytes): (i64, String, Vec<u8>) =
+            (row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        codec.add(
+            whoop::Dictionary::new(version, &table, bytes)
+                .map_err(|e| DbErr::Custom(format!("WHOOP dictionary {version}: {e}")))?,
+        );
+    }
+    Ok(codec)
+}
+
+/// A WHOOP row's payload: `raw_data`, unless phase 3 moved it into `raw_zstd` (then `raw_data`
+/// is empty). The rule holds at every phase and at every moment of the phase-3 migration.
+pub fn whoop_payload(
+    codec: &whoop::Codec,
+    raw_data: String,
+    raw_zstd: Option<&[u8]>,
+    raw_dict: Option<i64>,
+) -> Result<String, DbErr> {
+    match raw_zstd {
+        Some(bytes) if raw_data.is_empty() => codec
+            .decompress(bytes, raw_dict)
+            .map_err(|e| DbErr::Custom(format!("a stored WHOOP payload does not decode: {e}"))),
+        _ => Ok(raw_data),
+    }
+}
+
+/// Whether `table` exists in the connection's schema (SQLite: its file).
+pub async fn has_table<C: sea_orm_migration::sea_orm::ConnectionTrait>(
+    db: &C,
+    table: &str,
+) -> Result<bool, DbErr> {
+    column_count(db, table, None).await.map(|n| n > 0)
+}
+
+/// Whether `table` has `column` in the connection's schema.
+pub async fn has_column<C: sea_orm_migration::sea_orm::ConnectionTrait>(
+    db: &C,
+    table: &str,
+    column: &str,
+) -> Result<bool, DbErr> {
+    column_count(db, table, Some(column)).await.map(|n| n > 0)
+}
+
+async fn column_count<C: sea_orm_migration::sea_orm::ConnectionTrait>(
+    db: &C,
+    table: &str,
+    column: Option<&str>,
+) -> Result<i64, DbErr> {
+    use sea_orm_migration::sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let sql = match (backend, column) {
+        (DbBackend::Postgres, None) => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_name = $1"
+        }
+        (DbBackend::Postgres, Some(_)) => {
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = $1 AND column_name = $2"
+        }
+        (_, None) => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+        (_, Some(_)) => "SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2",
+    };
+    let mut values = vec![table.into()];
+    values.extend(column.map(Into::into));
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    row.map(|it| it.try_get_by_index::<i64>(0)).transpose().map(|n| n.unwrap_or(0))
 }
 
 /// How many migrations, counted from the first, make up phases `0..=phase`.

@@ -1,7 +1,7 @@
 //! Migrations: reversible, complete, and matching the entities.
 
 use migration::{Migrator, MigratorTrait, TABLE_CREATING_STEPS};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use test_support::{TestDb, backend_tests, index_names, schema_snapshot};
 
 use crate::{seed_into, small_seed};
@@ -57,6 +57,70 @@ backend_tests! {
         assert_eq!(schema_snapshot(&t.db).await, schema);
         assert_eq!(datagen::inspect::row_counts(&t.db).await.unwrap(), counts);
         assert_eq!(datagen::inspect::content_checksum(&t.db).await.unwrap(), checksum);
+    }
+
+    async fn phase_three_compacts_whoop_payloads_losslessly_and_resumes(t: &TestDb) {
+        let config = datagen::SeedConfig { phase: 2, ..small_seed(11) };
+        let phase2 = seed_into(&t.db, &config).await;
+        let phase0 = datagen::inspect::phase0_checksum(&t.db).await.unwrap();
+        let raw_bytes = payload_bytes(&t.db, "length(raw_data)").await;
+        migration::migrate_to_phase(&t.db, 3).await.unwrap();
+
+        // Every payload moved, each table with its own dictionary, and nothing changed.
+        for table in migration::COMPACTED_WHOOP_TABLES {
+            assert_eq!(count(&t.db, &format!("SELECT COUNT(*) FROM {table} WHERE raw_data <> ''")).await, 0);
+            let with_dict = format!("SELECT COUNT(*) FROM {table} WHERE raw_dict IS NULL");
+            assert_eq!(count(&t.db, &with_dict).await, 0, "{table} compressed without a dictionary");
+        }
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM whoop_dictionaries").await, 3);
+        assert_eq!(datagen::inspect::phase0_checksum(&t.db).await.unwrap(), phase0);
+        let packed = payload_bytes(&t.db, "length(raw_zstd)").await;
+        assert!(packed * 2 < raw_bytes, "{packed} compressed bytes of {raw_bytes}");
+        // The workout columns say what the score JSON says; connections come from the payloads.
+        let strain = "SELECT COUNT(*) FROM whoop_workouts WHERE score IS NOT NULL AND strain IS NULL";
+        assert_eq!(count(&t.db, strain).await, 0);
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM whoop_connections").await, 3);
+        let seeded = count(&t.db, "SELECT COUNT(*) FROM whoop_connections WHERE whoop_user_id = 10000 + user_id * 7").await;
+        assert_eq!(seeded, 3);
+
+        // A run killed half-way: its history row not written, half the payloads back in
+        // `raw_data` with stale `raw_zstd` beside them (as a phase-2 write in between leaves them).
+        let db = &t.db;
+        let backend = db.get_database_backend();
+        db.execute_unprepared("DELETE FROM seaql_migrations WHERE version LIKE 'm20251215%'").await.unwrap();
+        let codec = migration::whoop_codec(db).await.unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(backend, "SELECT id, raw_zstd, raw_dict FROM whoop_sleep WHERE id % 2 = 0"))
+            .await
+            .unwrap();
+        assert!(rows.len() > 30);
+        for row in rows {
+            let (id, bytes, dict): (i64, Vec<u8>, Option<i64>) =
+                (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap(), row.try_get_by_index(2).unwrap());
+            let raw = migration::whoop_payload(&codec, String::new(), Some(&bytes), dict).unwrap();
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "UPDATE whoop_sleep SET raw_data = $1 WHERE id = $2",
+                [raw.into(), id.into()],
+            ))
+            .await
+            .unwrap();
+        }
+        assert_eq!(datagen::inspect::phase0_checksum(db).await.unwrap(), phase0, "readable mid-way");
+        assert_eq!(migration::current_phase(db).await.unwrap(), Some(2));
+        migration::migrate_to_phase(db, 3).await.unwrap();
+        assert_eq!(count(db, "SELECT COUNT(*) FROM whoop_sleep WHERE raw_data <> ''").await, 0);
+        assert_eq!(count(db, "SELECT COUNT(*) FROM whoop_dictionaries").await, 3, "no second dictionary");
+        assert_eq!(datagen::inspect::phase0_checksum(db).await.unwrap(), phase0);
+
+        // up -> down -> up: the same data at both phases.
+        migration::migrate_to_phase(db, 2).await.unwrap();
+        assert_eq!(datagen::inspect::content_checksum(db).await.unwrap(), phase2);
+        assert_eq!(payload_bytes(db, "length(raw_data)").await, raw_bytes);
+        migration::migrate_to_phase(db, 3).await.unwrap();
+        assert_eq!(datagen::inspect::phase0_checksum(db).await.unwrap(), phase0);
+        migration::migrate_to_phase(db, 2).await.unwrap();
+        assert_eq!(datagen::inspect::content_checksum(db).await.unwrap(), phase2);
     }
 
     async fn phase_zero_has_the_original_redundant_index_set(t: &TestDb) {
@@ -239,4 +303,30 @@ async fn sqlite_files_get_the_documented_pragmas() {
             .unwrap();
         assert_eq!(got, expected, "PRAGMA {name}");
     }
+}
+
+async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// Bytes of the compacted tables' payloads, `expr` being `length(raw_data)` or `length(raw_zstd)`.
+async fn payload_bytes(db: &sea_orm::DatabaseConnection, expr: &str) -> i64 {
+    let mut total = 0;
+    for table in migration::COMPACTED_WHOOP_TABLES {
+        let expr = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            expr.replace("length(raw_zstd)", "octet_length(raw_zstd)")
+                .replace("length(raw_data)", "octet_length(raw_data)")
+        } else {
+            expr.to_owned()
+        };
+        total +=
+            count(db, &format!("SELECT CAST(COALESCE(SUM({expr}), 0) AS BIGINT) FROM {table}"))
+                .await;
+    }
+    total
 }

@@ -24,7 +24,7 @@ const PAGE: u64 = 20_000;
 
 /// Tables of later phases that hold data: the resolution cache, the client keys of saved
 /// workouts (so "nothing was written" also covers a claimed key) and the summaries (phase 2).
-const LATER_TABLES: [&str; 7] = [
+const LATER_TABLES: [&str; 9] = [
     "exercise_resolution_cache",
     "workout_client_keys",
     "exercise_daily_summary",
@@ -32,6 +32,8 @@ const LATER_TABLES: [&str; 7] = [
     "exercise_weekly_summary",
     "exercise_trends",
     "user_warmup_percentages",
+    "whoop_connections",
+    "whoop_dictionaries",
 ];
 
 /// Row counts per table, in foreign-key order (`crate::TABLES`, then the later phases' tables
@@ -131,9 +133,13 @@ async fn hash_phase0<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<
     hash_table::<milestone::Entity, _>(db, hasher).await?;
     hash_table::<milestone_achievement::Entity, _>(db, hasher).await?;
     hash_table::<pr_forecast::Entity, _>(db, hasher).await?;
-    hash_table::<whoop_cycle::Entity, _>(db, hasher).await?;
-    hash_table::<whoop_sleep::Entity, _>(db, hasher).await?;
-    hash_table::<whoop_recovery::Entity, _>(db, hasher).await?;
+    // Phase 3 moves WHOOP payloads into `raw_zstd`: the rows hash with the payload restored, so
+    // the checksum is the same at every phase exactly when the payloads are.
+    let codec = migration::whoop_codec(db).await?;
+    hash_payload_table::<whoop_cycle::Entity, _>(db, hasher, &codec, |m| &mut m.raw_data).await?;
+    hash_payload_table::<whoop_sleep::Entity, _>(db, hasher, &codec, |m| &mut m.raw_data).await?;
+    hash_payload_table::<whoop_recovery::Entity, _>(db, hasher, &codec, |m| &mut m.raw_data)
+        .await?;
     hash_table::<whoop_workout::Entity, _>(db, hasher).await?;
     hash_table::<webhook_event::Entity, _>(db, hasher).await
 }
@@ -249,6 +255,39 @@ where
     E: EntityTrait,
     E::Model: Debug,
 {
+    hash_rows::<E, C>(db, hasher, key, None).await
+}
+
+/// Where a WHOOP model keeps its payload.
+type PayloadField<M> = fn(&mut M) -> &mut String;
+
+/// Feeds a WHOOP table with a payload into `hasher`, each row with its payload as
+/// `migration::whoop_payload` reads it.
+async fn hash_payload_table<E, C: ConnectionTrait>(
+    db: &C,
+    hasher: &mut Sha256,
+    codec: &whoop::Codec,
+    field: PayloadField<E::Model>,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Debug,
+{
+    let compacted = migration::has_column(db, E::default().table_name(), "raw_zstd").await?;
+    let payloads = compacted.then_some((codec, field));
+    hash_rows::<E, C>(db, hasher, "id", payloads).await
+}
+
+async fn hash_rows<E, C: ConnectionTrait>(
+    db: &C,
+    hasher: &mut Sha256,
+    key: &str,
+    payloads: Option<(&whoop::Codec, PayloadField<E::Model>)>,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Debug,
+{
     let id = E::Column::from_str(key)
         .map_err(|_| DbErr::Custom(format!("{} has no id column", E::default().table_name())))?;
     hasher.update(E::default().table_name().as_bytes());
@@ -263,10 +302,58 @@ where
             Value::BigInt(Some(it)) => it,
             other => return Err(DbErr::Custom(format!("unexpected id value {other:?}"))),
         };
+        let mut page = page;
+        if let Some((codec, field)) = payloads {
+            restore_payloads::<E, C>(db, codec, field, &mut page, last).await?;
+        }
         let mut text = String::new();
         for row in &page {
             let _ = writeln!(text, "{row:?}");
         }
         hasher.update(text.as_bytes());
     }
+}
+
+/// Puts the decompressed payload into every row of `page` whose `raw_data` phase 3 emptied.
+async fn restore_payloads<E, C: ConnectionTrait>(
+    db: &C,
+    codec: &whoop::Codec,
+    field: PayloadField<E::Model>,
+    page: &mut [E::Model],
+    last: i64,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+{
+    let id = E::Column::from_str("id")
+        .map_err(|_| DbErr::Custom(format!("{} has no id column", E::default().table_name())))?;
+    let Some(first) = page.first().map(|m| m.get(id)) else { return Ok(()) };
+    let Value::BigInt(Some(first)) = first else {
+        return Err(DbErr::Custom(format!("unexpected id value {first:?}")));
+    };
+    let sql = format!(
+        "SELECT id, raw_zstd, raw_dict FROM {} WHERE raw_data = '' AND id >= $1 AND id <= $2",
+        E::default().table_name()
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [first.into(), last.into()],
+        ))
+        .await?;
+    let mut moved = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let (row_id, bytes, dict): (i64, Option<Vec<u8>>, Option<i64>) =
+            (row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        moved.insert(row_id, (bytes, dict));
+    }
+    for model in page {
+        let Value::BigInt(Some(row_id)) = model.get(id) else { continue };
+        if let Some((bytes, dict)) = moved.remove(&row_id) {
+            let raw = field(model);
+            *raw = migration::whoop_payload(codec, std::mem::take(raw), bytes.as_deref(), dict)?;
+        }
+    }
+    Ok(())
 }

@@ -84,6 +84,10 @@ pub async fn write_all(
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         advance_sequences(db).await?;
     }
+    if config.phase >= 3 {
+        // What the phase-3 migration does to existing rows, done to the seeded ones.
+        migration::compact_whoop(db).await?;
+    }
     Ok(())
 }
 
