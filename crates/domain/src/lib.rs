@@ -34,7 +34,10 @@ pub use units::{KG_PER_LB, UnknownUnit, WeightUnit};
 pub use validate::{
     Limits, ValidationError, Violation, check_name, check_range, check_workout_date,
 };
-pub use whoop::{RecoveryTier, SleepQualityTier, recovery_tier_sql, sleep_quality_tier_sql};
+pub use whoop::{
+    RecoveryTier, SleepQualityTier, VersusBaseline, readiness, recovery_tier_sql,
+    sleep_quality_tier_sql,
+};
 
 #[cfg(test)]
 mod tests;

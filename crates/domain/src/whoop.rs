@@ -77,6 +77,55 @@ impl SleepQualityTier {
     }
 }
 
+/// How a morning measure compares with its baseline (the original's `getReadinessAggregation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersusBaseline {
+    /// HRV more than 10 % under its baseline; resting heart rate more than 5 % over it.
+    Worse,
+    Normal,
+    /// HRV more than 10 % over its baseline; resting heart rate more than 5 % under it.
+    Better,
+}
+
+impl VersusBaseline {
+    /// Its weight in the readiness score: 0.6, 0.8 or 0.9 (no baseline counts as normal).
+    pub fn score(self) -> f64 {
+        match self {
+            Self::Worse => 0.6,
+            Self::Normal => 0.8,
+            Self::Better => 0.9,
+        }
+    }
+
+    /// HRV against its baseline, ±10 %.
+    pub fn hrv(now: f64, baseline: Option<f64>) -> Self {
+        match baseline.filter(|b| *b > 0.0) {
+            Some(b) if now < b * 0.9 => Self::Worse,
+            Some(b) if now > b * 1.1 => Self::Better,
+            _ => Self::Normal,
+        }
+    }
+
+    /// Resting heart rate against its baseline, ±5 % (lower is better).
+    pub fn resting_heart_rate(now: f64, baseline: Option<f64>) -> Self {
+        match baseline.filter(|b| *b > 0.0) {
+            Some(b) if now > b * 1.05 => Self::Worse,
+            Some(b) if now < b * 0.95 => Self::Better,
+            _ => Self::Normal,
+        }
+    }
+}
+
+/// The original's readiness, 0–1: 0.4·recovery/100 + 0.3·sleep/100 + 0.2·HRV score + 0.1·RHR score.
+pub fn readiness(
+    recovery: f64,
+    sleep_performance: f64,
+    hrv: VersusBaseline,
+    rhr: VersusBaseline,
+) -> f64 {
+    0.4 * recovery / 100.0 + 0.3 * sleep_performance / 100.0 + 0.2 * hrv.score() + 0.1 * rhr.score()
+}
+
 /// The SQL expression that computes the recovery tier of the numeric `column` as [`RecoveryTier::of`]
 /// does (NULL for a NULL score), for set-based writes of the column.
 pub fn recovery_tier_sql(column: &str) -> String {
@@ -135,6 +184,29 @@ mod tests {
         for (performance, tier) in cases {
             assert_eq!(SleepQualityTier::of(performance), tier, "performance {performance}");
         }
+    }
+
+    #[test]
+    fn readiness_is_the_originals_weighted_sum() {
+        let cases = [
+            // (recovery, sleep, hrv, hrv baseline, rhr, rhr baseline, readiness)
+            (80.0, 90.0, 60.0, Some(60.0), 50.0, Some(50.0), 0.32 + 0.27 + 0.16 + 0.08),
+            (80.0, 90.0, 50.0, Some(60.0), 55.0, Some(50.0), 0.32 + 0.27 + 0.12 + 0.06),
+            (80.0, 90.0, 70.0, Some(60.0), 45.0, Some(50.0), 0.32 + 0.27 + 0.18 + 0.09),
+            (0.0, 0.0, 70.0, None, 45.0, None, 0.16 + 0.08),
+        ];
+        for (rec, sleep, hrv, hrv_b, rhr, rhr_b, want) in cases {
+            let got = readiness(
+                rec,
+                sleep,
+                VersusBaseline::hrv(hrv, hrv_b),
+                VersusBaseline::resting_heart_rate(rhr, rhr_b),
+            );
+            assert!((got - want).abs() < 1e-12, "{rec} {sleep} {hrv} {rhr}: {got} != {want}");
+        }
+        // The bands' edges: exactly 10 % / 5 % off is still normal.
+        assert_eq!(VersusBaseline::hrv(54.0, Some(60.0)), VersusBaseline::Normal);
+        assert_eq!(VersusBaseline::resting_heart_rate(52.5, Some(50.0)), VersusBaseline::Normal);
     }
 
     #[test]

@@ -14,6 +14,14 @@ pub mod run;
 pub mod target;
 pub mod workload;
 
+/// A `reqwest` client builder. The workspace's reqwest is built with rustls and no crypto
+/// provider of its own (the WHOOP client shares it); this installs the ring provider the rest of the
+/// stack uses, once, before any client exists. Loopback targets never use TLS.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 use std::time::Duration;
 
 use report::{Report, Step};

@@ -215,7 +215,7 @@ pub async fn run(
     progress: &(dyn Fn(u64, usize, f64) + Sync),
 ) -> anyhow::Result<Recorded> {
     anyhow::ensure!(config.rate > 0.0 && config.rate.is_finite(), "--rate: must be more than 0");
-    let client = reqwest::Client::builder()
+    let client = crate::http_client()
         .pool_max_idle_per_host(config.max_in_flight)
         .timeout(Duration::from_secs(30))
         .build()?;

@@ -94,7 +94,7 @@ pub async fn discover(
     if !workload.needs_discovery() {
         return Ok(res);
     }
-    let client = reqwest::Client::new();
+    let client = crate::http_client().build()?;
     let url = format!("{}/graphql", base.trim_end_matches('/'));
     let body = serde_json::to_vec(&serde_json::json!({ "query": DISCOVERY_QUERY }))?;
     for (user, token) in tokens {
@@ -116,7 +116,8 @@ pub async fn discover(
 
 /// The gateway's `/metrics` text, or `None` when it has none.
 pub async fn scrape(base: &str) -> Option<String> {
-    let res = reqwest::get(format!("{}/metrics", base.trim_end_matches('/'))).await.ok()?;
+    let client = crate::http_client().build().ok()?;
+    let res = client.get(format!("{}/metrics", base.trim_end_matches('/'))).send().await.ok()?;
     if !res.status().is_success() {
         return None;
     }

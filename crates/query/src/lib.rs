@@ -27,6 +27,7 @@ mod summaries;
 pub mod templates;
 pub mod users;
 pub mod wellness;
+pub mod whoop;
 pub mod workouts;
 mod writes;
 

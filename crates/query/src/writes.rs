@@ -74,6 +74,12 @@ impl Schema {
     pub(crate) fn has_hot_columns(self) -> bool {
         self.phase >= 2
     }
+
+    /// Whether phase 3's WHOOP storage exists: compressed payloads, workout score columns, the
+    /// webhook queue and WHOOP connections.
+    pub(crate) fn has_whoop_storage(self) -> bool {
+        self.phase >= 3
+    }
 }
 
 /// Begins a write of `user`'s data: `BEGIN IMMEDIATE` on SQLite (one writer at a time), `BEGIN`

@@ -366,11 +366,12 @@ backend_tests! {
             let (status, _, body) = send(&state, request).await;
             (status, body)
         };
-        assert_eq!(ready(state.clone()).await, (StatusCode::OK, json!("ready at schema phase 2")));
+        let latest = format!("ready at schema phase {}", migration::LATEST_PHASE);
+        assert_eq!(ready(state.clone()).await, (StatusCode::OK, json!(latest)));
         migration::migrate_to_phase(&t.db, 0).await.unwrap();
         assert_eq!(
             ready(state.clone()).await,
-            (StatusCode::OK, json!("ready at schema phase 0 (5 migrations of later phases not applied)"))
+            (StatusCode::OK, json!(format!("ready at schema phase 0 ({} migrations of later phases not applied)", migration::steps_through_phase(migration::LATEST_PHASE).unwrap() - migration::steps_through_phase(0).unwrap())))
         );
         // One migration of phase 1 without the rest of its phase.
         <migration::Migrator as migration::MigratorTrait>::up(&t.db, Some(1)).await.unwrap();
