@@ -47,6 +47,8 @@ pub struct AppState {
     slow_query: std::time::Duration,
     db_bytes: Arc<crate::monitor::BytesSample>,
     storage_capacity: u64,
+    /// `POST /webhooks/whoop`, when a client secret is configured.
+    pub(crate) webhooks: Option<crate::webhooks::Webhooks>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -79,7 +81,14 @@ impl AppState {
             slow_query: Self::SLOW_QUERY,
             db_bytes: Arc::default(),
             storage_capacity: Self::STORAGE_CAPACITY,
+            webhooks: None,
         }
+    }
+
+    /// The same state, answering WHOOP's webhooks.
+    #[must_use]
+    pub fn with_webhooks(self, webhooks: crate::webhooks::Webhooks) -> Self {
+        Self { webhooks: Some(webhooks), ..self }
     }
 
     /// The default storage capacity: Cloudflare D1's 10 GB per database, the original's bound.
@@ -231,7 +240,8 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/export/workouts.csv", get(crate::export::workouts))
-        .route("/export/exercise.csv", get(crate::export::exercise));
+        .route("/export/exercise.csv", get(crate::export::exercise))
+        .route("/webhooks/whoop", post(crate::webhooks::whoop));
     if !limits.production {
         others = others.merge(crate::graphiql::routes());
     }

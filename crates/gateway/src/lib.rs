@@ -17,6 +17,7 @@ pub mod loaders;
 pub mod maintenance;
 pub mod monitor;
 pub mod schema;
+pub mod webhooks;
 
 pub use auth::Auth;
 pub use error::ErrorCode;

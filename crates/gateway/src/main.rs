@@ -79,6 +79,19 @@ struct Config {
     rollout_poll_ms: u64,
     /// Development: run ITEM at PERCENT on this instance whatever `rollout_flags` says
     /// (repeatable; items: `resolution_cache`, `dashboard`, `summaries`, `hot_columns`).
+    #[arg(long, env = "SWOLE_WHOOP_WEBHOOK_SECRET", hide_env_values = true)]
+    /// WHOOP's client secret: turns on `POST /webhooks/whoop` (signatures are checked with it).
+    whoop_webhook_secret: Option<String>,
+    /// WHOOP's API, where webhook events' records are fetched from.
+    #[arg(
+        long,
+        env = "SWOLE_WHOOP_API_URL",
+        default_value = "https://api.prod.whoop.com/developer"
+    )]
+    whoop_api_url: String,
+    /// Fetch webhook events' records from this WHOOP v2 export instead of the API (demos, replays).
+    #[arg(long, env = "SWOLE_WHOOP_SOURCE_FILE")]
+    whoop_source_file: Option<std::path::PathBuf>,
     #[arg(long = "flag", value_name = "ITEM=PERCENT", value_parser = parse_override)]
     flags: Vec<(Item, u8)>,
     #[command(flatten)]
@@ -261,13 +274,35 @@ async fn run(config: Config) -> anyhow::Result<()> {
         std::time::Duration::from_mins(config.empty_workout_max_age_min),
         std::time::Duration::from_mins(10),
     ));
-    let app = app(AppState::new(db, auth, limits)
+    let mut state = AppState::new(db.clone(), auth, limits)
         .with_slow_query(slow_query)
-        .with_storage_capacity(config.storage_capacity_bytes));
+        .with_storage_capacity(config.storage_capacity_bytes);
+    let mut worker = None;
+    if let Some(secret) = &config.whoop_webhook_secret {
+        let source: std::sync::Arc<dyn whoop::Source> = match &config.whoop_source_file {
+            Some(path) => std::sync::Arc::new(whoop::FileSource::open(path)?),
+            None => std::sync::Arc::new(whoop::HttpSource::new(whoop::HttpSourceConfig {
+                base_url: config.whoop_api_url.clone(),
+                ..whoop::HttpSourceConfig::default()
+            })?),
+        };
+        let hooks = gateway::webhooks::Webhooks::new(secret.as_bytes());
+        worker = Some(tokio::spawn(gateway::webhooks::process(
+            db,
+            source,
+            hooks.wake(),
+            std::time::Duration::from_secs(1),
+        )));
+        state = state.with_webhooks(hooks);
+    }
+    let app = app(state);
     // In-flight requests complete before the process exits.
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     cleanup.abort();
     rollout.abort();
+    if let Some(worker) = worker {
+        worker.abort();
+    }
     Ok(())
 }
 

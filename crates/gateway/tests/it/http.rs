@@ -47,7 +47,7 @@ impl futures_core::Stream for CountingBody {
 }
 
 /// Sends one request to a fresh router; the status, the headers and the body as JSON.
-async fn send(
+pub(crate) async fn send(
     state: &AppState,
     request: HttpRequest<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, Value) {

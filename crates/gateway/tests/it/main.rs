@@ -15,6 +15,7 @@ mod monitoring;
 mod progress;
 mod rollout;
 mod templates;
+mod webhooks;
 mod wellness;
 mod workflow;
 
