@@ -706,7 +706,13 @@ pub async fn import(
 pub type PageKey = (DateTime<Utc>, i64);
 
 fn page_values(user: UserId, after: Option<PageKey>, first: u64) -> Vec<Value> {
-    let far = DateTime::<Utc>::MAX_UTC;
+    // A bound both backends order correctly (SQLite compares instants as RFC 3339 text, in which
+    // chrono's `MAX_UTC`, year +262142, sorts first).
+    let far = NaiveDate::from_ymd_opt(9999, 12, 31)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
     let (at, id) = after.unwrap_or((far, i64::MAX));
     vec![user.0.into(), at.into(), id.into(), i64::try_from(first).unwrap_or(i64::MAX).into()]
 }

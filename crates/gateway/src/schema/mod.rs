@@ -20,6 +20,7 @@ mod query;
 mod types;
 mod units;
 mod wellness;
+mod whoop;
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;

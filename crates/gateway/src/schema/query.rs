@@ -25,6 +25,7 @@ pub struct QueryRoot(
     super::progress::ProgressQuery,
     super::wellness::WellnessQuery,
     super::lifts::LiftsQuery,
+    super::whoop::WhoopQuery,
 );
 
 #[derive(Debug, Default)]

@@ -17,6 +17,7 @@ mod rollout;
 mod templates;
 mod webhooks;
 mod wellness;
+mod whoop;
 mod workflow;
 
 use async_graphql::{Request, Variables};
@@ -629,6 +630,10 @@ const STATEMENTS_PER_REQUEST: &[(&str, &str, usize)] = &[
         "{ wellnessStats(days: 30) { period { averageEnergy } recent { averageSleepQuality } } }",
         2,
     ),
+    ("whoopRecovery", "{ whoopRecovery(first: 5) { edges { node { id tier hrvMs } } } }", 1),
+    ("whoopSleep", "{ whoopSleep(first: 5) { edges { node { id qualityTier } } } }", 1),
+    ("whoopWorkouts", "{ whoopWorkouts(first: 5) { edges { node { id strain } } } }", 1),
+    ("readiness", "{ readiness(date: \"2025-11-20\") { score } }", 1),
 ];
 
 backend_tests! {
