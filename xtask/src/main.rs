@@ -34,10 +34,13 @@ fn main() -> ExitCode {
         Some("indexes") => dbtool("indexes", &rest),
         Some("aggregate") => dbtool("aggregate", &rest),
         Some("rollout") => dbtool("rollout", &rest),
+        Some("storage") => dbtool("storage", &rest),
+        Some("whoop-import") => dbtool("whoop-import", &rest),
+        Some("whoop-export") => dbtool("whoop-export", &rest),
         Some("loadtest") => loadtest(&rest),
         Some("tidy") => tidy::run(),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask <serve|seed|loadtest|indexes|aggregate|rollout|tidy> [ARGS]"
+            "usage: cargo xtask <serve|seed|loadtest|indexes|aggregate|rollout|storage|whoop-import|whoop-export|tidy> [ARGS]"
         )),
     };
     match res {

@@ -11,6 +11,8 @@
 pub mod aggregate;
 pub mod rollout;
 pub mod shadow;
+pub mod storage;
+pub mod whoop;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

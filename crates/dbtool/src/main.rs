@@ -51,6 +51,39 @@ enum Command {
         #[arg(long)]
         user: Option<i64>,
     },
+    /// Bytes per table and per index, and the total (SQLite `dbstat`, PostgreSQL sizes).
+    Storage {
+        /// Database URL (`sqlite://…` or `postgres://…`).
+        #[arg(long, env = "SWOLE_DATABASE_URL", default_value = DEFAULT_SQLITE_URL)]
+        database_url: String,
+    },
+    /// Import a WHOOP v2 JSON export for one user (schema phase 3): every record an upsert by
+    /// WHOOP's id, so a re-run writes nothing twice.
+    WhoopImport {
+        /// The export: `{"cycles": [...], "sleeps": [...], "recoveries": [...], "workouts": [...]}`.
+        file: PathBuf,
+        /// Our user the records belong to.
+        #[arg(long)]
+        user: i64,
+        /// Database URL (`sqlite://…` or `postgres://…`).
+        #[arg(long, env = "SWOLE_DATABASE_URL", default_value = DEFAULT_SQLITE_URL)]
+        database_url: String,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// Write one user's WHOOP records as a WHOOP v2 JSON export (the payloads as stored).
+    WhoopExport {
+        /// Our user.
+        #[arg(long)]
+        user: i64,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+        /// Database URL (`sqlite://…` or `postgres://…`).
+        #[arg(long, env = "SWOLE_DATABASE_URL", default_value = DEFAULT_SQLITE_URL)]
+        database_url: String,
+    },
     /// The phased rollout: status, plan, apply, rollback, shadow comparison, one switch.
     Rollout {
         /// Database URL (`sqlite://…` or `postgres://…`).
@@ -181,6 +214,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 found.len()
             );
             Ok(if found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Storage { database_url } => {
+            let db = db::connect(&DbConfig::new(&database_url)?).await?;
+            let storage = dbtool::storage::measure(&db).await?;
+            let _ = write!(std::io::stdout(), "{}", storage.render());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::WhoopImport { file, user, database_url, batch } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let export = whoop::Export::parse(&text)?;
+            let config = DbConfig::new(&database_url)?;
+            let conn = db::connect(&config).await?;
+            let phase = migration::current_phase(&conn).await?.unwrap_or(0);
+            let db =
+                query::Db::new(conn, phase, config.param_limit, query::Flags::for_phase(phase))?;
+            let bar = ProgressBar::new(export.len() as u64).with_style(
+                ProgressStyle::with_template("importing {bar:40} {pos}/{len} records, {elapsed}")?,
+            );
+            let started = Instant::now();
+            let done = query::whoop::import(&db, query::UserId(user), &export, batch, |n| {
+                bar.set_position(n as u64);
+            })
+            .await
+            .context("WHOOP records are stored from schema phase 3: migrate the database first")?;
+            bar.finish();
+            let _ = writeln!(
+                std::io::stdout(),
+                "imported {} WHOOP records for user {user} in {} transactions, {:.1} s",
+                done.records,
+                done.transactions,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::WhoopExport { user, out, database_url } => {
+            let db = db::connect(&DbConfig::new(&database_url)?).await?;
+            let text = dbtool::whoop::export(&db, user).await?;
+            std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            let _ = writeln!(std::io::stdout(), "wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Rollout { database_url, schema, command } => {
             let mut config = DbConfig::new(&database_url)?;
