@@ -26,7 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("query", &["domain", "entity", "db", "migration", "aggregation", "cache", "whoop"]),
     ("dbtool", &["db", "query", "aggregation", "migration", "datagen", "whoop"]),
     ("gateway", &["query", "db", "migration", "domain", "whoop"]),
-    ("loadtest", &["gateway", "query"]),
+    ("loadtest", &["gateway", "query", "whoop"]),
     ("e2e", &[]),
     ("xtask", &[]),
 ];

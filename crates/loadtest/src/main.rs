@@ -67,6 +67,9 @@ struct Args {
     /// The database the started gateway serves.
     #[arg(long, env = "SWOLE_DATABASE_URL", default_value = "sqlite://data/swole.db?mode=rwc")]
     database_url: String,
+    /// WHOOP's client secret for `webhook` operations (a started gateway gets one of its own).
+    #[arg(long, env = "SWOLE_WHOOP_WEBHOOK_SECRET", hide_env_values = true)]
+    whoop_webhook_secret: Option<String>,
     /// An argument for the started gateway (repeatable), e.g. --gateway-arg=--no-cache.
     #[arg(long, allow_hyphen_values = true)]
     gateway_arg: Vec<String>,
@@ -149,8 +152,13 @@ async fn main_async(args: Args) -> anyhow::Result<bool> {
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
         );
         eprintln!("starting swole-gateway on {}", args.database_url);
-        let started =
-            loadtest::target::start_gateway(&args.database_url, &secret, &args.gateway_arg).await?;
+        let mut extra = args.gateway_arg.clone();
+        if workload.has_webhooks() {
+            let hook =
+                args.whoop_webhook_secret.clone().unwrap_or_else(|| format!("{secret}-whoop"));
+            extra.push(format!("--whoop-webhook-secret={hook}"));
+        }
+        let started = loadtest::target::start_gateway(&args.database_url, &secret, &extra).await?;
         (started.base.clone(), secret, Some(started))
     };
     let tokens = loadtest::target::tokens(&secret, workload.users.count);
@@ -159,7 +167,16 @@ async fn main_async(args: Args) -> anyhow::Result<bool> {
     }
     eprintln!("discovering the data of {} users at {base}", tokens.len());
     let users = loadtest::target::discover(&base, &tokens, &workload).await?;
-    let target = Target { base: base.clone(), tokens, users };
+    let webhook_secret = match (&args.target, &args.whoop_webhook_secret) {
+        (_, Some(given)) => Some(given.as_bytes().to_vec()),
+        (None, None) => Some(format!("{secret}-whoop").into_bytes()),
+        (Some(_), None) => None,
+    };
+    anyhow::ensure!(
+        webhook_secret.is_some() || !workload.has_webhooks(),
+        "the workload sends WHOOP webhooks: give the --target gateway's --whoop-webhook-secret"
+    );
+    let target = Target { base: base.clone(), tokens, users, webhook_secret };
     let config = RunConfig {
         rate: args.rate,
         duration: args.duration,
@@ -231,8 +248,13 @@ async fn compare(
     eprintln!("discovering the data of {} users", tokens.len());
     // The two databases hold the same seed, so a user's ids are the same on both.
     let users = loadtest::target::discover(&base, &tokens, workload).await?;
-    let latest = Target { base: base.clone(), tokens: tokens.clone(), users: users.clone() };
-    let baseline = Target { base: started.base.clone(), tokens, users };
+    let latest = Target {
+        base: base.clone(),
+        tokens: tokens.clone(),
+        users: users.clone(),
+        webhook_secret: None,
+    };
+    let baseline = Target { base: started.base.clone(), tokens, users, webhook_secret: None };
     let config = RunConfig {
         rate: args.rate,
         duration: args.duration,

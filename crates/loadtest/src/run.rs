@@ -52,6 +52,8 @@ pub struct Target {
     pub tokens: BTreeMap<u32, String>,
     /// Each user's data, for the placeholders (empty when the workload names none).
     pub users: BTreeMap<u32, UserData>,
+    /// WHOOP's client secret, to sign webhook deliveries (workloads with `webhook` operations).
+    pub webhook_secret: Option<Vec<u8>>,
 }
 
 /// How one request ended.
@@ -125,6 +127,8 @@ struct Prepared {
     op: usize,
     user: u32,
     body: Vec<u8>,
+    /// A webhook delivery: its timestamp and signature headers.
+    signed: Option<(String, String)>,
 }
 
 /// Picks an operation and a user able to run it, and builds the body.
@@ -135,10 +139,25 @@ fn prepare(
     users: &UserDraw,
     rng: &mut ChaCha8Rng,
     serial: u64,
+    send_at: chrono::DateTime<chrono::Utc>,
 ) -> Option<Prepared> {
     for _ in 0..64 {
         let op = ops.draw(rng);
         let operation = &workload.operations[op];
+        if let Some(event_type) = &operation.webhook {
+            let user = users.draw(rng);
+            let body = serde_json::to_vec(&serde_json::json!({
+                "user_id": 10_000 + 7 * i64::from(user),
+                "id": format!("{:08x}-0000-4000-8000-{:012x}", rng.random::<u32>(), serial),
+                "type": event_type,
+                "trace_id": format!("lt-{serial}-{}", rng.random::<u32>()),
+            }))
+            .ok()?;
+            let secret = target.webhook_secret.as_deref()?;
+            let ts = send_at.timestamp_millis().to_string();
+            let signature = whoop::sign(secret, &ts, &body);
+            return Some(Prepared { op, user, body, signed: Some((ts, signature)) });
+        }
         let needs = operation.needs();
         let user = users.draw(rng);
         let data = target.users.get(&user);
@@ -160,7 +179,7 @@ fn prepare(
             &serde_json::json!({"query": operation.query, "variables": variables}),
         )
         .ok()?;
-        return Some(Prepared { op, user, body });
+        return Some(Prepared { op, user, body, signed: None });
     }
     None
 }
@@ -168,12 +187,20 @@ fn prepare(
 /// Sends one request and reads how it ended.
 async fn send(
     client: &reqwest::Client,
-    url: &str,
+    base: &str,
     token: Option<&str>,
-    body: Vec<u8>,
+    item: Prepared,
 ) -> (Outcome, Option<u64>) {
-    let mut request = client.post(url).header("content-type", "application/json").body(body);
-    if let Some(token) = token {
+    let path = if item.signed.is_some() { "webhooks/whoop" } else { "graphql" };
+    let mut request = client
+        .post(format!("{base}/{path}"))
+        .header("content-type", "application/json")
+        .body(item.body);
+    if let Some((ts, signature)) = item.signed {
+        request = request
+            .header("x-whoop-signature-timestamp", ts)
+            .header("x-whoop-signature", signature);
+    } else if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let Ok(res) = request.send().await else {
@@ -219,7 +246,7 @@ pub async fn run(
         .pool_max_idle_per_host(config.max_in_flight)
         .timeout(Duration::from_secs(30))
         .build()?;
-    let url = format!("{}/graphql", target.base.trim_end_matches('/'));
+    let url = target.base.trim_end_matches('/').to_owned();
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let ops = OpDraw::new(&workload.operations);
     let users = UserDraw::new(workload.users.count, workload.users.skew);
@@ -227,8 +254,10 @@ pub async fn run(
     let schedule = arrivals(config, total, &mut rng);
     // Bodies are built before the clock starts, so building them never delays a send.
     let mut prepared = Vec::with_capacity(schedule.len());
-    for (serial, _) in schedule.iter().enumerate() {
-        prepared.push(prepare(workload, target, &ops, &users, &mut rng, serial as u64));
+    let clock_start = chrono::Utc::now();
+    for (serial, offset) in schedule.iter().enumerate() {
+        let send_at = clock_start + chrono::Duration::from_std(*offset).unwrap_or_default();
+        prepared.push(prepare(workload, target, &ops, &users, &mut rng, serial as u64, send_at));
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Sample>();
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -265,12 +294,13 @@ pub async fn run(
         let tx = tx.clone();
         let counter = Arc::clone(&in_flight);
         let at = offset.saturating_sub(config.warmup);
+        let op = item.op;
         tokio::spawn(async move {
-            let (outcome, statements) = send(&client, &url, token.as_deref(), item.body).await;
+            let (outcome, statements) = send(&client, &url, token.as_deref(), item).await;
             let latency = Instant::now().saturating_duration_since(intended);
             counter.fetch_sub(1, Ordering::Relaxed);
             if measured {
-                let _ = tx.send(Sample { op: item.op, at, latency, outcome, statements });
+                let _ = tx.send(Sample { op, at, latency, outcome, statements });
             }
         });
         if last_progress.elapsed() >= Duration::from_millis(250) {

@@ -38,9 +38,16 @@ fn default_skew() -> f64 {
 pub struct Operation {
     pub name: String,
     pub weight: u32,
+    /// The GraphQL document (empty for a webhook operation).
+    #[serde(default)]
     pub query: String,
     #[serde(default)]
     pub variables: toml::Table,
+    /// A WHOOP event type (`sleep.updated`): the operation is a signed delivery to
+    /// `/webhooks/whoop` for the user's WHOOP user (the seed's 10000 + 7 × id), with a fresh
+    /// record id and trace id each time, instead of a GraphQL request.
+    #[serde(default)]
+    pub webhook: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +105,11 @@ impl Workload {
                 op.name
             );
             anyhow::ensure!(op.weight >= 1, "operation {}: weight must be at least 1", op.name);
+            anyhow::ensure!(
+                op.webhook.is_some() == op.query.is_empty(),
+                "operation {}: give either a query or a webhook event type",
+                op.name
+            );
             let mut found = Vec::new();
             op.variables.values().for_each(|v| placeholders_in(v, &mut found));
             for name in found {
@@ -118,6 +130,11 @@ impl Workload {
         // unless the crate itself is broken.
         Self::parse(include_str!("../workload.toml"))
             .unwrap_or_else(|err| panic!("workload.toml: {err}"))
+    }
+
+    /// Whether any operation is a WHOOP webhook delivery (the run then needs the secret).
+    pub fn has_webhooks(&self) -> bool {
+        self.operations.iter().any(|op| op.webhook.is_some())
     }
 
     /// Whether any operation names user data (then users are discovered before the run).

@@ -11,6 +11,7 @@ use gateway::{AppState, Auth, Limits};
 use loadtest::run::{Arrival, RunConfig, Target};
 use loadtest::workload::Workload;
 use query::{CacheSettings, Db, Flags};
+use sea_orm::ConnectionTrait;
 use test_support::{TestDb, backend_tests};
 
 /// Seeds `t` at `phase` and serves it as the binary would: the phase's paths, caches only on the
@@ -34,6 +35,24 @@ async fn serve_at(t: &TestDb, phase: u32) -> String {
     format!("http://{addr}")
 }
 
+/// The gateway of `serve`, answering WHOOP webhooks signed with `secret` (no worker: the test
+/// counts what the endpoint recorded).
+async fn serve_webhooks(t: &TestDb, secret: &[u8]) -> String {
+    let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let config = SeedConfig::new(3, 8, 42, end, i64::from(migration::LATEST_PHASE), 100).unwrap();
+    datagen::write::prepare(&t.db, &config, false).await.unwrap();
+    datagen::write::write_all(&t.db, &config, |_| {}).await.unwrap();
+    let db =
+        Db::from_pools(t.pools().await, migration::LATEST_PHASE, ParamLimit::D1, Flags::OPTIMIZED)
+            .unwrap();
+    let state = AppState::new(db, Auth::new(b"load-secret"), Limits::DEFAULT)
+        .with_webhooks(gateway::webhooks::Webhooks::new(secret));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateway::app(state)).await.unwrap() });
+    format!("http://{addr}")
+}
+
 async fn serve(t: &TestDb) -> String {
     serve_at(t, migration::LATEST_PHASE).await
 }
@@ -48,7 +67,7 @@ backend_tests! {
         let tokens = loadtest::target::tokens("load-secret", 3);
         let users = loadtest::target::discover(&base, &tokens, &workload).await.unwrap();
         assert!(users.values().all(|u| u.has(&["exercise".to_owned(), "set".to_owned(), "master".to_owned()])), "{users:?}");
-        let target = Target { base, tokens, users };
+        let target = Target { base, tokens, users, webhook_secret: None };
         let config = RunConfig {
             rate: 60.0,
             duration: Duration::from_secs(4),
@@ -71,6 +90,35 @@ backend_tests! {
         assert!(html.contains("<svg") && html.contains("dashboard_month") && !html.contains("http-equiv"));
     }
 
+    async fn the_webhook_workload_is_signed_and_every_delivery_recorded(t: &TestDb) {
+        let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
+        let base = serve_webhooks(t, b"hook-secret").await;
+        let mut workload = Workload::parse(include_str!("../webhooks.toml")).unwrap();
+        workload.users.count = 3;
+        let target = Target {
+            base,
+            tokens: std::collections::BTreeMap::new(),
+            users: std::collections::BTreeMap::new(),
+            webhook_secret: Some(b"hook-secret".to_vec()),
+        };
+        let config = RunConfig {
+            rate: 50.0,
+            duration: Duration::from_secs(2),
+            warmup: Duration::ZERO,
+            arrival: Arrival::Constant,
+            seed: 5,
+            max_in_flight: 1_000,
+            max_lag: Duration::from_millis(50),
+        };
+        let report = loadtest::measure(&workload, &target, &config, &|_, _, _| {}).await.unwrap();
+        assert_eq!(report.overall.count, 100);
+        assert!(report.overall.errors.is_empty(), "{:?}", report.overall.errors);
+        assert_eq!(report.operations.len(), 4);
+        // Every delivery recorded once (signed, fresh, distinct trace ids).
+        let n = t.db.query_one_raw(sea_orm::Statement::from_string(t.db.get_database_backend(), "SELECT COUNT(*) FROM webhook_events WHERE status <> 'rejected'")).await.unwrap().unwrap();
+        assert_eq!(n.try_get_by_index::<i64>(0).unwrap(), 100);
+    }
+
     async fn compare_interleaves_the_baseline_and_the_latest(t: &TestDb) {
         let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
         let baseline_db = if t.db.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -84,8 +132,8 @@ backend_tests! {
         workload.users.count = 3;
         let tokens = loadtest::target::tokens("load-secret", 3);
         let users = loadtest::target::discover(&latest, &tokens, &workload).await.unwrap();
-        let a = Target { base: baseline, tokens: tokens.clone(), users: users.clone() };
-        let b = Target { base: latest, tokens, users };
+        let a = Target { base: baseline, tokens: tokens.clone(), users: users.clone(), webhook_secret: None };
+        let b = Target { base: latest, tokens, users, webhook_secret: None };
         let config = RunConfig {
             rate: 40.0,
             duration: Duration::from_secs(1),

@@ -53,6 +53,7 @@ async fn a_stall_shows_in_the_percentiles_of_every_request_scheduled_during_it()
         base,
         tokens: std::collections::BTreeMap::new(),
         users: std::collections::BTreeMap::new(),
+        webhook_secret: None,
     };
     let config = RunConfig {
         rate: 200.0,
