@@ -468,7 +468,9 @@ async fn execute_locked(
                 let raced = pair.raced;
                 let (before, after, note) = match (&outcome.backup, raced) {
                     (Some(backup), true) => {
-                        pair.before.rollback().await?;
+                        if let Some(txn) = pair.before {
+                            txn.rollback().await?;
+                        }
                         pair.after.rollback().await?;
                         let block: Vec<Step> = steps
                             .iter()
@@ -544,7 +546,11 @@ async fn execute_locked(
 /// Read snapshots of the database just before and just after a migration: what the phase-0
 /// checksum compares, while the gateways' writes go on.
 struct Snapshots {
-    before: DatabaseTransaction,
+    /// `None` when it was read (and ended) before the migration ran.
+    before: Option<DatabaseTransaction>,
+    /// The "before" snapshot's checksum and counts, when they had to be read before the commit
+    /// (see `migrate`).
+    before_read: Option<SnapshotRead>,
     after: DatabaseTransaction,
     /// SQLite: another connection committed between the commit and the "after" snapshot.
     raced: bool,
@@ -570,9 +576,23 @@ async fn migrate(
     if postgres {
         gate(&target.conn, "SELECT pg_advisory_lock($1)").await?;
     }
+    // PostgreSQL resolves table names in the current catalog, also in an old snapshot: once the
+    // rollback of the WHOOP compaction drops the payload dictionaries phase-0 rows need to be
+    // read, the "before" snapshot cannot read them any more. Such a block reads its "before"
+    // snapshot first and ends it (its table locks would hold the migration's DDL), then migrates:
+    // the writes wait for that read too.
+    let read_early = postgres
+        && block.iter().any(|it| matches!(&it.kind, StepKind::Down(name) if name == COMPACTION));
     let res = async {
         let txn = db::begin_write(&target.conn).await?;
         let before = snapshot(&conns[0]).await?;
+        let (before, before_read) = if read_early {
+            let read = read_snapshot(&before).await?;
+            before.rollback().await?;
+            (None, Some(read))
+        } else {
+            (Some(before), None)
+        };
         for (offset, step) in block.iter().enumerate() {
             progress.begin(first + offset, total, step);
             let started = Instant::now();
@@ -583,14 +603,14 @@ async fn migrate(
         txn.commit().await?;
         let after = snapshot(&conns[1]).await?;
         let raced = !postgres && data_version(&target.conn).await? != version;
-        anyhow::Ok((before, after, raced))
+        anyhow::Ok((before, before_read, after, raced))
     }
     .await;
     if postgres {
         gate(&target.conn, "SELECT pg_advisory_unlock($1)").await?;
     }
-    let (before, after, raced) = res?;
-    Ok(Snapshots { before, after, raced, _conns: conns })
+    let (before, before_read, after, raced) = res?;
+    Ok(Snapshots { before, before_read, after, raced, _conns: conns })
 }
 
 /// One migration step inside `txn`, with its row in `seaql_migrations`.
@@ -662,19 +682,32 @@ pub async fn verify_on_copy(backup: &Path, block: &[Step]) -> anyhow::Result<(St
 }
 
 /// The phase-0 checksums and row counts of both snapshots: equal, or a verification error.
+/// The migration whose rollback drops what phase-0 rows need to be read (payload dictionaries).
+const COMPACTION: &str = "m20251215_000001_whoop_compaction";
+
+/// A snapshot's phase-0 checksum and row counts.
+type SnapshotRead = (String, Vec<(&'static str, u64)>);
+
+async fn read_snapshot(txn: &DatabaseTransaction) -> anyhow::Result<SnapshotRead> {
+    // Only phase-0 tables: PostgreSQL resolves a table name in the current catalog, so a
+    // snapshot from before a rollback cannot read the tables the rollback dropped.
+    let mut counts = Vec::with_capacity(datagen::TABLES.len());
+    for table in datagen::TABLES {
+        counts.push((*table, count_rows(txn, table).await?));
+    }
+    Ok((datagen::inspect::phase0_checksum(txn).await?, counts))
+}
+
 async fn compare(pair: Snapshots) -> anyhow::Result<(String, String)> {
-    let read = async |txn: &DatabaseTransaction| -> anyhow::Result<(String, Vec<(&str, u64)>)> {
-        // Only phase-0 tables: PostgreSQL resolves a table name in the current catalog, so a
-        // snapshot from before a rollback cannot read the tables the rollback dropped.
-        let mut counts = Vec::with_capacity(datagen::TABLES.len());
-        for table in datagen::TABLES {
-            counts.push((*table, count_rows(txn, table).await?));
-        }
-        Ok((datagen::inspect::phase0_checksum(txn).await?, counts))
+    let (before, before_counts) = match (pair.before_read, &pair.before) {
+        (Some(it), _) => it,
+        (None, Some(txn)) => read_snapshot(txn).await?,
+        (None, None) => anyhow::bail!("no snapshot from before the migration"),
     };
-    let (before, before_counts) = read(&pair.before).await?;
-    let (after, after_counts) = read(&pair.after).await?;
-    pair.before.rollback().await?;
+    let (after, after_counts) = read_snapshot(&pair.after).await?;
+    if let Some(txn) = pair.before {
+        txn.rollback().await?;
+    }
     pair.after.rollback().await?;
     if before != after || before_counts != after_counts {
         return Err(RolloutError::Verify(format!(
