@@ -107,6 +107,16 @@ pub async fn compact_whoop<C: sea_orm_migration::sea_orm::ConnectionTrait>(
     m20251215_000001_whoop_compaction::compact(db).await
 }
 
+/// What the phase-3 migration does, ahead of it and outside any transaction: its columns and
+/// tables (idempotent), then `compact_whoop`'s batches. The migration that follows finds most
+/// payloads moved and moves the rest (rows written in between) inside its transaction. Until
+/// then the database stays at phase 2 and every reader sees the same payloads
+/// ([`whoop_payload`]).
+pub async fn compact_whoop_ahead(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    m20251215_000001_whoop_compaction::create_tables(&SchemaManager::new(db)).await?;
+    compact_whoop(db).await
+}
+
 /// The codec with every dictionary the database holds (none before phase 3).
 pub async fn whoop_codec<C: sea_orm_migration::sea_orm::ConnectionTrait>(
     db: &C,

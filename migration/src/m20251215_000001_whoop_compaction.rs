@@ -66,7 +66,7 @@ fn json_number(backend: DbBackend, column: &str, key: &str, sql_type: &str) -> S
     }
 }
 
-async fn create_tables(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+pub(crate) async fn create_tables(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     let conn = m.get_connection();
     let backend = m.get_database_backend();
     let (blob, ts) = (blob(backend), timestamp(backend));
@@ -206,6 +206,13 @@ pub(crate) async fn compress_table<C: ConnectionTrait>(
             raws.push(row.try_get_by_index::<String>(1)?);
         }
         let packed = codec.compress_all(table, &raws).map_err(codec_err)?;
+        // What is stored must give back exactly the text it replaces (the UPDATE below replaces
+        // only that text): checked row by row before anything is written.
+        for ((p, raw), id) in packed.iter().zip(&raws).zip(&ids) {
+            if codec.decompress(&p.bytes, p.dictionary).map_err(codec_err)? != *raw {
+                return Err(DbErr::Migration(format!("{table} row {id}: round trip differs")));
+            }
+        }
         let dict = packed.first().and_then(|it| it.dictionary);
         let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 3 + 1);
         let mut list = Vec::with_capacity(rows.len());

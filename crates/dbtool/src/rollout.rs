@@ -184,6 +184,9 @@ pub enum StepKind {
     Down(String),
     /// Summaries equal a rebuild.
     VerifySummaries,
+    /// Compress the WHOOP payloads before the phase-3 migration, outside its transaction, in
+    /// resumable batches while the gateways write (the migration then moves only the rest).
+    CompactAhead,
 }
 
 impl std::fmt::Display for StepKind {
@@ -202,6 +205,10 @@ impl std::fmt::Display for StepKind {
             Self::Up(name) => write!(f, "migrate up: {name}"),
             Self::Down(name) => write!(f, "migrate down: {name}"),
             Self::VerifySummaries => write!(f, "check every user's summaries against a rebuild"),
+            Self::CompactAhead => write!(
+                f,
+                "compress the WHOOP payloads ahead of the migration, in resumable batches"
+            ),
         }
     }
 }
@@ -214,6 +221,9 @@ const RATES: &[(&str, &str, f64, f64)] = &[
     ("up:m20251101_000002_consolidate_indexes", "session_exercises", 6e-7, 1e-6),
     ("up:m20251201_000001_create_summaries", "session_exercises", 3e-6, 5e-6),
     ("up:m20251201_000002_hot_columns", "user_preferences", 3e-3, 3e-3),
+    // 154,848 payloads in 17.4 s in the rehearsal (all of them inside the migration).
+    ("compact", "whoop_sleep", 3.4e-4, 3.4e-4),
+    ("up:m20251215_000001_whoop_compaction", "whoop_sleep", 2e-5, 2e-5),
     ("down:m20251101_000002_consolidate_indexes", "session_exercises", 1.1e-5, 1.1e-5),
     ("down:m20251201_000002_hot_columns", "user_preferences", 3e-3, 3e-3),
     ("backup", "session_exercises", 5e-6, 5e-6),
@@ -247,6 +257,9 @@ pub async fn plan(target: &Target, to: u32, percent: u8) -> anyhow::Result<Vec<S
         if applied < to_steps && !new_items.is_empty() {
             kinds.push(StepKind::Switches(new_items.clone(), 0));
         }
+        if names[applied..to_steps].iter().any(|it| it == COMPACTION) {
+            kinds.push(StepKind::CompactAhead);
+        }
         kinds.extend(names[applied..to_steps].iter().map(|it| StepKind::Up(it.clone())));
         if applied < to_steps {
             kinds.push(StepKind::Checksum);
@@ -275,6 +288,7 @@ pub async fn plan(target: &Target, to: u32, percent: u8) -> anyhow::Result<Vec<S
             StepKind::Backup => "backup".to_owned(),
             StepKind::Checksum => "checksum".to_owned(),
             StepKind::VerifySummaries => "summaries".to_owned(),
+            StepKind::CompactAhead => "compact".to_owned(),
             StepKind::Up(name) => format!("up:{name}"),
             StepKind::Down(name) => format!("down:{name}"),
             StepKind::Switches(..) | StepKind::Settle => String::new(),
@@ -531,6 +545,10 @@ async fn execute_locked(
                     .into());
                 }
                 format!("{total} users equal a rebuild")
+            }
+            StepKind::CompactAhead => {
+                let moved = migration::compact_whoop_ahead(&target.conn).await?;
+                format!("{moved} payloads compressed")
             }
             StepKind::Up(_) | StepKind::Down(_) => String::new(),
         };
