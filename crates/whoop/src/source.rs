@@ -218,3 +218,93 @@ impl Source for FileSource {
         Box::pin(async move { Ok(found) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::http::StatusCode;
+    use axum::routing::get;
+
+    use super::*;
+
+    /// A loopback server playing WHOOP: `/v2/activity/workout/{id}` answers the statuses of
+    /// `script` in turn (then 200), and counts the requests and their bearer tokens.
+    async fn server(script: Vec<u16>) -> (String, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let app = axum::Router::new().route(
+            "/v2/activity/workout/{id}",
+            get(move |headers: axum::http::HeaderMap| {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let status = script.get(n).copied().unwrap_or(200);
+                async move {
+                    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
+                        == Some("Bearer token-1");
+                    let status = if authorized { status } else { 401 };
+                    (StatusCode::from_u16(status).expect("status"), r#"{"id":"w"}"#)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        (format!("http://{addr}"), hits)
+    }
+
+    fn source(base: String) -> HttpSource {
+        HttpSource::new(HttpSourceConfig {
+            base_url: base,
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+            backoff: Duration::from_millis(5),
+        })
+        .expect("client")
+    }
+
+    #[tokio::test]
+    async fn retries_429_and_5xx_then_gives_up_and_refuses_the_rest() {
+        type Case = (&'static str, Vec<u16>, Option<&'static str>, &'static str, usize);
+        let cases: Vec<Case> = vec![
+            ("answers at once", vec![], Some("token-1"), "ok", 1),
+            ("a 429 and a 503, then the record", vec![429, 503], Some("token-1"), "ok", 3),
+            (
+                "three 500s: transient, retried later",
+                vec![500, 500, 500],
+                Some("token-1"),
+                "transient",
+                3,
+            ),
+            ("a 404: the record is gone", vec![404], Some("token-1"), "gone", 1),
+            ("a 403 is final", vec![403], Some("token-1"), "refused", 1),
+            ("a wrong token is refused", vec![], Some("other"), "refused", 1),
+            ("no token: no request", vec![], None, "no token", 0),
+        ];
+        for (name, script, token, want, requests) in cases {
+            let (base, hits) = server(script).await;
+            let got = match source(base).fetch(Kind::Workout, "w", token).await {
+                Ok(Some(_)) => "ok",
+                Ok(None) => "gone",
+                Err(FetchError::Transient(_)) => "transient",
+                Err(FetchError::Refused(_)) => "refused",
+                Err(FetchError::NoToken) => "no token",
+                Err(FetchError::Malformed(_)) => "malformed",
+            };
+            assert_eq!((got, hits.load(Ordering::SeqCst)), (want, requests), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_source_serves_an_exports_records() {
+        let sleep = r#"{"id":"s1","cycle_id":1,"user_id":2,"created_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z","start":"2025-01-01T00:00:00Z","end":"2025-01-01T07:00:00Z","timezone_offset":"+00:00","score_state":"PENDING_SCORE"}"#;
+        let export = Export::parse(&format!(r#"{{"sleeps":[{sleep}]}}"#)).expect("export");
+        let source = FileSource::new(&export);
+        assert_eq!(
+            source.fetch(Kind::Sleep, "s1", None).await.expect("ok").as_deref(),
+            Some(sleep)
+        );
+        assert_eq!(source.fetch(Kind::Sleep, "s2", None).await.expect("ok"), None);
+    }
+}
