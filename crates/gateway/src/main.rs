@@ -89,6 +89,10 @@ struct Config {
         default_value = "https://api.prod.whoop.com/developer"
     )]
     whoop_api_url: String,
+    /// How long a worker keeps a claimed webhook event from the others (after a crash, the event
+    /// is processed again once it ends).
+    #[arg(long, env = "SWOLE_WHOOP_LEASE_MS", default_value_t = 60_000)]
+    whoop_lease_ms: u64,
     /// Fetch webhook events' records from this WHOOP v2 export instead of the API (demos, replays).
     #[arg(long, env = "SWOLE_WHOOP_SOURCE_FILE")]
     whoop_source_file: Option<std::path::PathBuf>,
@@ -292,6 +296,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             source,
             hooks.wake(),
             std::time::Duration::from_secs(1),
+            std::time::Duration::from_millis(config.whoop_lease_ms.max(100)),
         )));
         state = state.with_webhooks(hooks);
     }

@@ -130,7 +130,8 @@ pub(crate) async fn whoop(
     }
 }
 
-/// How long a claimed event is kept from other workers; past it, another may take it.
+/// How long a claimed event is kept from other workers by default (`--whoop-lease-ms`); past it,
+/// another may take it. Longer than a fetch with its retries can take.
 pub const LEASE: Duration = Duration::from_mins(1);
 /// Transient fetch failures are retried this many times, backing off, then the event fails.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -138,9 +139,15 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// Processes queued deliveries until the task is dropped: at start (what a previous process
 /// acknowledged and never finished), whenever `wake` rings, and every `idle` in any case (retries
 /// that came due, leases that ended).
-pub async fn process(db: Db, source: Arc<dyn whoop::Source>, wake: Arc<Notify>, idle: Duration) {
+pub async fn process(
+    db: Db,
+    source: Arc<dyn whoop::Source>,
+    wake: Arc<Notify>,
+    idle: Duration,
+    lease: Duration,
+) {
     loop {
-        match process_due(&db, source.as_ref()).await {
+        match process_due(&db, source.as_ref(), lease).await {
             Ok(0) | Err(_) => {
                 let _ = tokio::time::timeout(idle, wake.notified()).await;
             }
@@ -150,8 +157,12 @@ pub async fn process(db: Db, source: Arc<dyn whoop::Source>, wake: Arc<Notify>, 
 }
 
 /// Processes every event due now; returns how many it finished or put back.
-pub async fn process_due(db: &Db, source: &dyn whoop::Source) -> Result<usize, query::QueryError> {
-    let lease = chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(60));
+pub async fn process_due(
+    db: &Db,
+    source: &dyn whoop::Source,
+    lease: Duration,
+) -> Result<usize, query::QueryError> {
+    let lease = chrono::Duration::from_std(lease).unwrap_or_else(|_| chrono::Duration::seconds(60));
     let mut done = 0;
     loop {
         let claimed = query::whoop::claim(db, Utc::now(), lease).await;

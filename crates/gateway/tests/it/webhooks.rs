@@ -140,7 +140,7 @@ backend_tests! {
         })
         .unwrap();
         let db = state.db.clone();
-        assert_eq!(process_due(&db, &source).await.unwrap(), 2);
+        assert_eq!(process_due(&db, &source, gateway::webhooks::LEASE).await.unwrap(), 2);
         assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'").await, 2);
         let sleep = format!("SELECT COUNT(*) FROM whoop_sleep WHERE user_id = 1 AND whoop_sleep_id = '{SLEEP_ID}' AND raw_data = '' AND raw_zstd IS NOT NULL AND sleep_quality_tier = 'excellent'");
         assert_eq!(count(t, &sleep).await, 1, "stored compressed, with its columns");
@@ -154,7 +154,7 @@ backend_tests! {
         assert_eq!(migration::whoop_payload(&codec, String::new(), Some(&bytes), dict).unwrap(), sleep_payload());
 
         // Processing again finds nothing; a redelivery is a duplicate; nothing is written twice.
-        assert_eq!(process_due(&db, &source).await.unwrap(), 0);
+        assert_eq!(process_due(&db, &source, gateway::webhooks::LEASE).await.unwrap(), 0);
         let (got, _, _) = send(&state, delivery(&event("sleep.updated", SLEEP_ID, "s-1"), now, SECRET)).await;
         assert_eq!(got, StatusCode::OK);
         assert_eq!(count(t, &format!("SELECT COUNT(*) FROM whoop_sleep WHERE whoop_sleep_id = '{SLEEP_ID}'")).await, 1);
@@ -162,7 +162,7 @@ backend_tests! {
         // A deletion deletes the sleep and its recovery.
         let (got, _, _) = send(&state, delivery(&event("sleep.deleted", SLEEP_ID, "d-1"), now, SECRET)).await;
         assert_eq!(got, StatusCode::ACCEPTED);
-        assert_eq!(process_due(&db, &source).await.unwrap(), 1);
+        assert_eq!(process_due(&db, &source, gateway::webhooks::LEASE).await.unwrap(), 1);
         assert_eq!(count(t, &format!("SELECT COUNT(*) FROM whoop_sleep WHERE whoop_sleep_id = '{SLEEP_ID}'")).await, 0);
         assert_eq!(count(t, &format!("SELECT COUNT(*) FROM whoop_recovery WHERE whoop_recovery_id = '{SLEEP_ID}'")).await, 0);
     }
@@ -182,4 +182,132 @@ backend_tests! {
         let again = query::whoop::claim(&state.db, now + lease + chrono::Duration::seconds(1), lease).await.unwrap();
         assert_eq!(again.map(|j| (j.event_id, j.attempts)), Some((first.event_id, 2)));
     }
+}
+
+/// One delivery over TCP with WHOOP's headers; the status code.
+fn deliver(addr: &str, body: &str, secret: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let ts = Utc::now().timestamp_millis().to_string();
+    let signature = whoop::sign(secret, &ts, body.as_bytes());
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /webhooks/whoop HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\ncontent-type: application/json\r\n\
+         x-whoop-signature-timestamp: {ts}\r\nx-whoop-signature: {signature}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split(' ').nth(1).and_then(|it| it.parse().ok()).unwrap_or(0)
+}
+
+/// The binary is killed while its worker fetches the record of a delivery it acknowledged; the
+/// next process, once the lease ends, processes it, and it is stored once.
+fn killed_after_acknowledging(url: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let conn = runtime.block_on(async {
+        let conn = db::connect(&db::DbConfig::new(url).unwrap()).await.unwrap();
+        let end = crate::now().date_naive() - chrono::Duration::days(1);
+        let config =
+            datagen::SeedConfig::new(2, 2, 42, end, i64::from(migration::LATEST_PHASE), 100)
+                .unwrap();
+        datagen::write::prepare(&conn, &config, false).await.unwrap();
+        datagen::write::write_all(&conn, &config, |_| {}).await.unwrap();
+        let db = query::Db::new(
+            conn.clone(),
+            migration::LATEST_PHASE,
+            db::ParamLimit::D1,
+            query::Flags::OPTIMIZED,
+        )
+        .unwrap();
+        query::whoop::connect(&db, query::UserId(1), WHOOP_USER, Some("token-1"), Utc::now())
+            .await
+            .unwrap();
+        conn
+    });
+    let count = |sql: &str| -> i64 {
+        runtime.block_on(async {
+            let row = conn
+                .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        })
+    };
+    // A WHOOP that accepts connections and never answers: the worker's fetch hangs.
+    let stall = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stall_addr = stall.local_addr().unwrap();
+    let (accepted_tx, accepted) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in stall.incoming().flatten() {
+            held.push(stream);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let api = format!("http://{stall_addr}");
+    let common = [
+        "--database-url",
+        url,
+        "--jwt-secret",
+        "s",
+        "--whoop-webhook-secret",
+        "hook",
+        "--whoop-lease-ms",
+        "1500",
+    ];
+    let mut first =
+        crate::binary::start(&[&common[..], &["--whoop-api-url", &api]].concat()).unwrap();
+    assert_eq!(deliver(&first.addr, &event("sleep.updated", SLEEP_ID, "crash-1"), b"hook"), 202);
+    accepted.recv_timeout(Duration::from_secs(20)).expect("the worker fetches");
+    first.child.kill().unwrap(); // SIGKILL, mid-fetch
+    first.child.wait().unwrap();
+    assert_eq!(
+        count("SELECT COUNT(*) FROM webhook_events WHERE status = 'received'"),
+        1,
+        "acknowledged, not processed"
+    );
+
+    let export = std::env::temp_dir().join(format!(
+        "swole-whoop-export-{}-{}.json",
+        std::process::id(),
+        url.len()
+    ));
+    std::fs::write(&export, format!(r#"{{"sleeps":[{}]}}"#, sleep_payload())).unwrap();
+    let path = export.display().to_string();
+    let second =
+        crate::binary::start(&[&common[..], &["--whoop-source-file", &path]].concat()).unwrap();
+    let stored = format!("SELECT COUNT(*) FROM whoop_sleep WHERE whoop_sleep_id = '{SLEEP_ID}'");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while count("SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'") == 0 {
+        assert!(std::time::Instant::now() < deadline, "not processed after the restart");
+        runtime.block_on(tokio::time::sleep(Duration::from_millis(100)));
+    }
+    assert_eq!(count(&stored), 1);
+    assert_eq!(
+        count("SELECT CAST(MAX(attempts) AS BIGINT) FROM webhook_events"),
+        2,
+        "claimed by each process once"
+    );
+    assert_eq!(
+        deliver(&second.addr, &event("sleep.updated", SLEEP_ID, "crash-1"), b"hook"),
+        200,
+        "a redelivery is a duplicate"
+    );
+    assert!(second.terminate().success());
+    let _ = std::fs::remove_file(&export);
+}
+
+#[test]
+fn killed_after_acknowledging_sqlite() {
+    let file = crate::binary::TempSqlite::new("whoop-crash");
+    killed_after_acknowledging(&file.url());
+}
+
+#[test]
+fn killed_after_acknowledging_postgres() {
+    let Some(pg) = crate::binary::PgDatabase::create("whoop_crash") else { return };
+    killed_after_acknowledging(&pg.url);
 }
