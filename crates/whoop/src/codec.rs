@@ -7,10 +7,22 @@
 //! dictionaries are never replaced, only added under a new version, so every row stays readable.
 //! The round trip is byte for byte: `decompress(compress(s)) == s`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
+use zstd::zstd_safe::{self, DCtx};
+
+thread_local! {
+    // One decompression context per thread, reused: creating one costs more than decompressing
+    // a payload of a few hundred bytes.
+    static DCTX: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+}
+
+fn zstd_error(code: zstd_safe::ErrorCode) -> CodecError {
+    CodecError::Zstd(std::io::Error::other(zstd_safe::get_error_name(code)))
+}
 
 /// The compression level: zstd's highest "normal" level. Payloads are written once and read
 /// rarely (queries read columns), so compression time matters less than size; decompression
@@ -108,6 +120,8 @@ impl Codec {
     }
 
     /// Compresses payloads of `table` with its newest dictionary (one zstd context for all).
+    /// Frames say their content size (decompression allocates once) and carry no checksum or
+    /// dictionary id (the row names its dictionary).
     pub fn compress_all<S: AsRef<str>>(
         &self,
         table: &str,
@@ -119,7 +133,6 @@ impl Codec {
             None => zstd::bulk::Compressor::new(LEVEL),
         }
         .map_err(CodecError::Zstd)?;
-        // Frames say their content size, so decompression allocates exactly once.
         compressor.include_contentsize(true).map_err(CodecError::Zstd)?;
         compressor.include_checksum(false).map_err(CodecError::Zstd)?;
         compressor.include_dictid(false).map_err(CodecError::Zstd)?;
@@ -139,19 +152,23 @@ impl Codec {
         all.pop().ok_or(CodecError::NoSize)
     }
 
-    /// The payload, exactly as it was given to `compress`.
+    /// The payload, exactly as it was given to `compress` (the thread's zstd context).
     pub fn decompress(&self, bytes: &[u8], dictionary: Option<i64>) -> Result<String, CodecError> {
-        let mut decompressor = match dictionary {
-            Some(v) => {
-                let dict = self.by_version.get(&v).ok_or(CodecError::UnknownDictionary(v))?;
-                zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
-            }
-            None => zstd::bulk::Decompressor::new(),
-        }
-        .map_err(CodecError::Zstd)?;
+        let dict = match dictionary {
+            Some(v) => Some(self.by_version.get(&v).ok_or(CodecError::UnknownDictionary(v))?),
+            None => None,
+        };
         let size = zstd::bulk::Decompressor::upper_bound(bytes).ok_or(CodecError::NoSize)?;
-        let raw = decompressor.decompress(bytes, size).map_err(CodecError::Zstd)?;
-        String::from_utf8(raw).map_err(|_| CodecError::NotText)
+        let mut out = Vec::with_capacity(size);
+        DCTX.with_borrow_mut(|slot| {
+            let dctx = slot.get_or_insert_with(DCtx::create);
+            match dict {
+                Some(d) => dctx.decompress_using_ddict(&mut out, bytes, d.decoder.as_ddict()),
+                None => dctx.decompress(&mut out, bytes),
+            }
+            .map_err(zstd_error)
+        })?;
+        String::from_utf8(out).map_err(|_| CodecError::NotText)
     }
 }
 
