@@ -7,6 +7,9 @@
 //! delivery wakes [`process`], which claims it (`query::whoop::claim`, a lease), fetches the
 //! record from a [`whoop::Source`] and stores or deletes it. The row is the queue: a process
 //! killed after answering leaves it `received`, and the next one processes it at start.
+//! `/metrics` counts deliveries by outcome (`swole_whoop_deliveries_total{outcome}`: queued,
+//! duplicate, ignored, rejected, malformed) and processed events by status
+//! (`swole_whoop_events_total{status}`: processed, ignored, failed, retried).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,6 +114,14 @@ pub(crate) async fn whoop(
             return answer(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": "try again later" }));
         }
     };
+    let label = match (&verdict, &outcome) {
+        (Verdict::Malformed(_), _) => "malformed",
+        (Verdict::Rejected(_), _) | (_, Outcome::Rejected) => "rejected",
+        (_, Outcome::Queued(_)) => "queued",
+        (_, Outcome::Duplicate) => "duplicate",
+        (_, Outcome::Ignored(_)) => "ignored",
+    };
+    metrics::counter!("swole_whoop_deliveries_total", "outcome" => label).increment(1);
     match (&verdict, outcome) {
         (Verdict::Rejected(reason), _) => {
             answer(StatusCode::UNAUTHORIZED, json!({ "error": reason }))
@@ -185,6 +196,7 @@ pub async fn process_due(
                 query::whoop::apply(db, &job, record.as_deref(), Utc::now()).await.map(|_| ())
             }
             Err(e) if e.is_transient() && job.attempts < MAX_ATTEMPTS => {
+                metrics::counter!("swole_whoop_events_total", "status" => "retried").increment(1);
                 let wait =
                     chrono::Duration::seconds(2_i64.pow(job.attempts.clamp(0, 12).unsigned_abs()));
                 query::whoop::retry_at(db, job.event_id, Utc::now() + wait, &e.to_string()).await

@@ -116,6 +116,13 @@ backend_tests! {
         assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_events WHERE status = 'rejected'").await, 4);
         assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'").await, 2);
         assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_events WHERE status = 'received'").await, 1);
+        // The outcomes are counted on /metrics (the recorder is the process's: present, not exact).
+        let (_, _, metrics) = send(&state, HttpRequest::get("/metrics").body(Body::empty()).unwrap()).await;
+        let text = metrics.as_str().unwrap_or_default().to_owned();
+        for outcome in ["queued", "duplicate", "ignored", "rejected", "malformed"] {
+            let series = format!("swole_whoop_deliveries_total{{outcome=\"{outcome}\"}}");
+            assert!(text.contains(&series), "{series} missing");
+        }
     }
 
     async fn a_delivery_acknowledged_before_a_crash_is_processed_at_the_next_start(t: &TestDb) {
@@ -283,7 +290,7 @@ fn killed_after_acknowledging(url: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while count("SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'") == 0 {
         assert!(std::time::Instant::now() < deadline, "not processed after the restart");
-        runtime.block_on(tokio::time::sleep(Duration::from_millis(100)));
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
     }
     assert_eq!(count(&stored), 1);
     assert_eq!(
