@@ -106,6 +106,9 @@ pub async fn content_checksum<C: ConnectionTrait>(db: &C) -> Result<String, DbEr
     if table_exists(db, "user_warmup_percentages").await? {
         hash_hot_columns(db, &mut hasher).await?;
     }
+    if table_exists(db, "whoop_connections").await? {
+        hash_whoop_phase3(db, &mut hasher).await?;
+    }
     Ok(hex(hasher))
 }
 
@@ -164,6 +167,35 @@ async fn hash_client_keys<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Re
     for (user, key, session, at) in keys {
         hasher.update(format!("{user}|{key:?}|{session}|{}\n", at.to_rfc3339()).as_bytes());
     }
+    Ok(())
+}
+
+/// Feeds phase 3's derived WHOOP data into `hasher`: connections (tokens included) and the
+/// workouts' score columns, by key (the payloads themselves are hashed with the phase-0 rows).
+async fn hash_whoop_phase3<C: ConnectionTrait>(db: &C, hasher: &mut Sha256) -> Result<(), DbErr> {
+    let all = |sql: &str| {
+        db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+    };
+    let mut text = String::from("whoop_connections\n");
+    let sql = "SELECT user_id, whoop_user_id, access_token FROM whoop_connections ORDER BY user_id";
+    for row in all(sql).await? {
+        let (user, whoop, token): (i64, i64, Option<String>) =
+            (row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        let _ = writeln!(text, "{user}|{whoop}|{token:?}");
+    }
+    text.push_str("whoop_workouts score columns\n");
+    let sql = "SELECT id, strain, average_heart_rate, max_heart_rate, kilojoule, distance_meter \
+               FROM whoop_workouts ORDER BY id";
+    for row in all(sql).await? {
+        let id: i64 = row.try_get_by_index(0)?;
+        let strain: Option<f64> = row.try_get_by_index(1)?;
+        let (avg, max): (Option<i32>, Option<i32>) =
+            (row.try_get_by_index(2)?, row.try_get_by_index(3)?);
+        let (kj, distance): (Option<f64>, Option<f64>) =
+            (row.try_get_by_index(4)?, row.try_get_by_index(5)?);
+        let _ = writeln!(text, "{id}|{strain:?}|{avg:?}|{max:?}|{kj:?}|{distance:?}");
+    }
+    hasher.update(text.as_bytes());
     Ok(())
 }
 
