@@ -111,6 +111,10 @@ backend_tests! {
         assert_eq!((got, &answer["status"]), (StatusCode::ACCEPTED, &json!("queued")));
         let (got, _, answer) = send(&state, delivery(&good, now + 1000, SECRET)).await;
         assert_eq!((got, answer), (StatusCode::OK, json!({"status": "duplicate"})), "redelivered");
+        // A body over the limit is refused before it is read, signed or not, and not recorded.
+        let huge = "x".repeat(gateway::Limits::DEFAULT.max_body_bytes + 1);
+        let (got, _, _) = send(&state, delivery(&huge, now, SECRET)).await;
+        assert_eq!(got, StatusCode::PAYLOAD_TOO_LARGE);
         // Every delivery recorded with its outcome; the duplicate once.
         assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_events").await, 7);
         assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_events WHERE status = 'rejected'").await, 4);
