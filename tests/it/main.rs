@@ -5,6 +5,7 @@
 mod deploy;
 mod migrations;
 mod pools;
+mod replica;
 mod seed;
 
 use chrono::NaiveDate;

@@ -249,3 +249,67 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+/// A streaming replica of the test PostgreSQL server on another port, made by
+/// `deploy/postgres-replica.sh` (the script `.ci/run` and the README use), removed when dropped.
+#[derive(Debug)]
+pub struct Replica {
+    pub port: u16,
+    /// The replica's URL for the `test` database (read-only: it is in recovery).
+    pub url: String,
+}
+
+impl Replica {
+    fn script() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/postgres-replica.sh")
+    }
+
+    fn run(args: &[&str]) -> Result<(), String> {
+        let out = std::process::Command::new("bash")
+            .arg(Self::script())
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run the replica script: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Starts a replica on `port` applying transactions `delay` (`"1s"`, `"0"`) after their
+    /// commit, or `None` when it cannot be made outside CI (printed as `SKIPPED:`). Under
+    /// `CI=true` a replica that cannot be made fails the test, as a missing server does.
+    pub fn start(port: u16, delay: &str) -> Option<Self> {
+        let port_text = port.to_string();
+        match Self::run(&["start", "--port", &port_text, "--delay", delay]) {
+            Ok(()) => {
+                Some(Self { port, url: format!("postgres://postgres@127.0.0.1:{port}/test") })
+            }
+            Err(err) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "a PostgreSQL replica is required under CI=true: {err}"
+                );
+                eprintln!("SKIPPED: replica test (cannot make a replica: {err})");
+                None
+            }
+        }
+    }
+
+    /// Stops the replica's server, keeping its data (a replica that went down).
+    pub fn halt(&self) {
+        Self::run(&["halt", "--port", &self.port.to_string()]).expect("halt the replica");
+    }
+
+    /// Starts a halted replica again; it catches up from its slot.
+    pub fn resume(&self) {
+        Self::run(&["resume", "--port", &self.port.to_string()]).expect("resume the replica");
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = Self::run(&["stop", "--port", &self.port.to_string()]);
+    }
+}
