@@ -135,6 +135,25 @@ impl AppState {
         });
     }
 
+    /// Runs `batch` over `db` (its reads' pool) for `viewer`.
+    async fn run_on(
+        &self,
+        batch: BatchRequest,
+        db: &Db,
+        viewer: Option<UserId>,
+        request_id: &str,
+        introspection: bool,
+        meter: &Arc<crate::monitor::RequestMeter>,
+    ) -> BatchResponse {
+        let mut batch = batch.data(RequestId(request_id.to_owned())).data(db.clone());
+        if let Some(user) = viewer {
+            self.warm(user);
+            batch = crate::loaders::install(batch.data(Viewer(user)), db, user);
+        }
+        let schema = if introspection { &self.introspection } else { &self.schema };
+        crate::monitor::REQUEST.scope(Arc::clone(meter), schema.execute_batch(batch)).await
+    }
+
     /// Executes a request for `viewer` and gives every error a stable `extensions.code` and the
     /// request id: errors the resolvers raised already carry a code; the rest come from parsing
     /// and validation, before any resolver ran (`ErrorCode::of_request_error`).
@@ -151,18 +170,59 @@ impl AppState {
             .iter()
             .map(|it| it.operation_name.clone().unwrap_or_else(|| "-".into()))
             .collect();
-        let mut batch = batch.data(RequestId(request_id.to_owned()));
-        if let Some(user) = viewer {
-            self.warm(user);
-            batch = crate::loaders::install(batch.data(Viewer(user)), &self.db, user);
-        }
-        let schema = match &batch {
-            BatchRequest::Single(it) if is_introspection(&it.query) => &self.introspection,
-            _ => &self.schema,
+        let introspection =
+            matches!(&batch, BatchRequest::Single(it) if is_introspection(&it.query));
+        // Reads go to a replica that has replayed the viewer's last write, when replicas are
+        // configured; a request with a mutation runs on the primary (its reads may decide a write).
+        let (db, target) = if self.db.replicas().is_some() && !has_mutation(&batch) {
+            self.db.for_reads_of(viewer)
+        } else {
+            (self.db.clone(), query::replicas::Target::Primary)
         };
+        // What a retry on the primary needs, should the replica fail under the request.
+        let retry: Option<Vec<async_graphql::Request>> =
+            matches!(target, query::replicas::Target::Replica(_)).then(|| {
+                batch
+                    .iter()
+                    .map(|it| {
+                        let mut again = async_graphql::Request::new(it.query.clone())
+                            .variables(it.variables.clone());
+                        again.operation_name.clone_from(&it.operation_name);
+                        again
+                    })
+                    .collect()
+            });
         let meter = Arc::new(crate::monitor::RequestMeter::new(viewer.map(|it| it.0), request_id));
-        let mut res =
-            crate::monitor::REQUEST.scope(Arc::clone(&meter), schema.execute_batch(batch)).await;
+        let mut res = self.run_on(batch, &db, viewer, request_id, introspection, &meter).await;
+        if let (query::replicas::Target::Replica(i), Some(requests)) = (target, retry) {
+            if has_internal_error(&res) {
+                // The replica failed under the request (stopped, lost): never the client's
+                // problem. Skip it until a poll finds it well, and answer from the primary.
+                tracing::warn!(
+                    request_id,
+                    replica = i,
+                    "a read failed on a replica; retried on the primary"
+                );
+                if let Some(replicas) = self.db.replicas() {
+                    replicas.failed(i);
+                }
+                let again = if requests.len() == 1 {
+                    requests.into_iter().next().map(BatchRequest::Single)
+                } else {
+                    Some(BatchRequest::Batch(requests))
+                };
+                if let Some(again) = again {
+                    res = self
+                        .run_on(again, &self.db, viewer, request_id, introspection, &meter)
+                        .await;
+                }
+                crate::monitor::record_read_target("primary");
+            } else {
+                crate::monitor::record_read_target("replica");
+            }
+        } else if self.db.replicas().is_some() {
+            crate::monitor::record_read_target("primary");
+        }
         let responses: Vec<&mut async_graphql::Response> = match &mut res {
             BatchResponse::Single(it) => vec![it],
             BatchResponse::Batch(list) => list.iter_mut().collect(),
@@ -226,6 +286,32 @@ fn is_introspection(query: &str) -> bool {
             && op.node.selection_set.node.items.iter().all(|item| {
                 matches!(&item.node, Selection::Field(field) if field.node.name.node.starts_with("__"))
             })
+    })
+}
+
+/// Whether any operation of `batch` is a mutation (unparsable text counts as one: it runs where
+/// everything is fresh, and fails there).
+fn has_mutation(batch: &BatchRequest) -> bool {
+    batch.iter().any(|it| match async_graphql::parser::parse_query(&it.query) {
+        Ok(doc) => doc
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation),
+        Err(_) => true,
+    })
+}
+
+/// Whether an answer carries an error that a database fault explains (`INTERNAL`, `UNAVAILABLE`).
+fn has_internal_error(res: &BatchResponse) -> bool {
+    let responses: Vec<&async_graphql::Response> = match res {
+        BatchResponse::Single(it) => vec![it],
+        BatchResponse::Batch(list) => list.iter().collect(),
+    };
+    responses.iter().flat_map(|r| &r.errors).any(|err| {
+        matches!(
+            err.extensions.as_ref().and_then(|ext| ext.get("code")),
+            Some(async_graphql::Value::String(code)) if code == "INTERNAL" || code == "UNAVAILABLE"
+        )
     })
 }
 
@@ -528,14 +614,28 @@ async fn readyz(State(state): State<AppState>) -> Response {
     let known = <migration::Migrator as migration::MigratorTrait>::migrations().len();
     let applied = known.saturating_sub(pending);
     let phase = migration::phase_of_applied(applied);
+    // Replicas never make the gateway unready (reads fall back to the primary); their state is
+    // shown: `; replica1 ok, 12 ms behind` or `; replica1 down`.
+    let replicas: String = state.db.replicas().map_or_else(String::new, |r| {
+        r.status()
+            .into_iter()
+            .map(|(name, healthy, lag)| {
+                if healthy {
+                    format!("; {name} ok, {lag} ms behind")
+                } else {
+                    format!("; {name} down")
+                }
+            })
+            .collect()
+    });
     match phase.filter(|it| migration::steps_through_phase(*it) == Some(applied)) {
         Some(phase) if pending == 0 => {
-            (StatusCode::OK, format!("ready at schema phase {phase}")).into_response()
+            (StatusCode::OK, format!("ready at schema phase {phase}{replicas}")).into_response()
         }
         Some(phase) => (
             StatusCode::OK,
             format!(
-                "ready at schema phase {phase} ({pending} migrations of later phases not applied)"
+                "ready at schema phase {phase} ({pending} migrations of later phases not applied){replicas}"
             ),
         )
             .into_response(),

@@ -96,6 +96,16 @@ struct Config {
     /// Fetch webhook events' records from this WHOOP v2 export instead of the API (demos, replays).
     #[arg(long, env = "SWOLE_WHOOP_SOURCE_FILE")]
     whoop_source_file: Option<std::path::PathBuf>,
+    /// A PostgreSQL streaming replica to read from (repeatable; comma-separated in the variable).
+    /// A user's reads go to one that has replayed their last write, else to the primary.
+    #[arg(long = "replica-url", env = "SWOLE_REPLICA_URLS", value_delimiter = ',')]
+    replica_urls: Vec<String>,
+    /// A replica further behind the primary than this is skipped until it catches up.
+    #[arg(long, env = "SWOLE_REPLICA_MAX_LAG_MS", default_value_t = 5_000)]
+    replica_max_lag_ms: u64,
+    /// How often the replicas' replay position is read.
+    #[arg(long, env = "SWOLE_REPLICA_POLL_MS", default_value_t = 20)]
+    replica_poll_ms: u64,
     #[arg(long = "flag", value_name = "ITEM=PERCENT", value_parser = parse_override)]
     flags: Vec<(Item, u8)>,
     #[command(flatten)]
@@ -232,6 +242,30 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(settings) = config.cache.settings() {
         db = db.with_caches(settings);
     }
+    if !config.replica_urls.is_empty() {
+        anyhow::ensure!(
+            db_config.backend() == Backend::Postgres,
+            "--replica-url: replicas are PostgreSQL streaming replicas of a PostgreSQL primary"
+        );
+        let mut replicas = Vec::new();
+        for (i, url) in config.replica_urls.iter().enumerate() {
+            let mut replica_config = DbConfig::new(url)?;
+            replica_config.max_connections = config.max_connections;
+            replica_config.pg_schema.clone_from(&db_config.pg_schema);
+            replica_config.acquire_timeout =
+                std::time::Duration::from_millis(config.acquire_timeout_ms);
+            let mut pool = db::connect(&replica_config)
+                .await
+                .with_context(|| format!("connecting to replica {}", i + 1))?;
+            let name = format!("replica{}", i + 1);
+            gateway::monitor::observe_pool(&mut pool, "read", slow_query);
+            replicas.push((name, pool));
+        }
+        db = db.with_replicas(query::replicas::Replicas::new(
+            replicas,
+            std::time::Duration::from_millis(config.replica_max_lag_ms),
+        ));
+    }
 
     let secret = match (&config.jwt_secret, config.dev) {
         (Some(secret), _) => secret.clone().into_bytes(),
@@ -268,6 +302,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
         writeln!(out, "dev token for user 1: {}", auth.token_for(UserId(1), 7 * 24 * 3600))?;
     }
     drop(out);
+    let replica_poll = tokio::spawn(gateway::monitor::follow_replicas(
+        db.clone(),
+        std::time::Duration::from_millis(config.replica_poll_ms.max(1)),
+        std::time::Duration::from_millis(500),
+    ));
     let rollout = tokio::spawn(gateway::monitor::follow_rollout(
         db.clone(),
         std::time::Duration::from_millis(config.rollout_poll_ms.max(10)),
@@ -305,6 +344,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     cleanup.abort();
     rollout.abort();
+    replica_poll.abort();
     if let Some(worker) = worker {
         worker.abort();
     }

@@ -217,6 +217,40 @@ pub async fn render(db: &Db, bytes: &BytesSample, capacity: u64) -> String {
     handle.render()
 }
 
+/// Counts one request's reads by where they went (`primary` or `replica`), when replicas are
+/// configured: `swole_reads_total{target}`.
+pub(crate) fn record_read_target(target: &'static str) {
+    counter!("swole_reads_total", "target" => target).increment(1);
+}
+
+/// Polls the read replicas every `every` (their replayed WAL position and lag, for
+/// `Db::for_reads_of`); a replica that does not answer within `timeout` is skipped until it
+/// does. Gauges: `swole_replica_lag_ms{replica}` and `swole_replica_healthy{replica}`.
+pub async fn follow_replicas(db: Db, every: Duration, timeout: Duration) {
+    let Some(replicas) = db.replicas() else { return };
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Ok(Ok(primary)) =
+            tokio::time::timeout(timeout, query::replicas::Replicas::current_lsn(&db.conn)).await
+        else {
+            continue;
+        };
+        for i in 0..replicas.replicas.len() {
+            if tokio::time::timeout(timeout, replicas.poll(i, primary)).await.is_err() {
+                replicas.failed(i);
+            }
+        }
+        for (name, healthy, lag) in replicas.status() {
+            #[expect(clippy::cast_precision_loss, reason = "a gauge")]
+            let lag = if lag == i64::MAX { f64::NAN } else { lag as f64 };
+            gauge!("swole_replica_lag_ms", "replica" => name.clone()).set(lag);
+            gauge!("swole_replica_healthy", "replica" => name).set(if healthy { 1.0 } else { 0.0 });
+        }
+    }
+}
+
 /// Re-reads the rollout's switches and the schema phase every `every`, for as long as it runs
 /// (the gateway spawns it and aborts it at shutdown). A failed read keeps the last state and is
 /// logged; a change is logged once.

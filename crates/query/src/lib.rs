@@ -22,6 +22,7 @@ pub mod overview;
 mod owned;
 pub mod preferences;
 pub mod progress;
+pub mod replicas;
 pub mod resolution;
 mod summaries;
 pub mod templates;
@@ -61,6 +62,8 @@ pub struct Db {
     rollout: Arc<Rollout>,
     pub param_limit: ParamLimit,
     caches: Option<Arc<Caches>>,
+    /// PostgreSQL read replicas, when configured (`with_replicas`).
+    replicas: Option<Arc<replicas::Replicas>>,
 }
 
 impl Db {
@@ -99,6 +102,32 @@ impl Db {
             rollout: Arc::new(rollout),
             param_limit,
             caches: None,
+            replicas: None,
+        }
+    }
+
+    /// The same services with read replicas: [`Db::for_reads_of`] routes each user's reads.
+    #[must_use]
+    pub fn with_replicas(self, replicas: replicas::Replicas) -> Self {
+        Self { replicas: Some(Arc::new(replicas)), ..self }
+    }
+
+    pub fn replicas(&self) -> Option<&replicas::Replicas> {
+        self.replicas.as_deref()
+    }
+
+    /// The services for one request of `user`: reads on a replica that has replayed the user's
+    /// last write, or on the primary (the same services; writes always go to the primary).
+    pub fn for_reads_of(&self, user: Option<UserId>) -> (Self, replicas::Target) {
+        let Some(replicas) = &self.replicas else {
+            return (self.clone(), replicas::Target::Primary);
+        };
+        match replicas.target(user) {
+            replicas::Target::Replica(i) => {
+                let conn = replicas.replicas[i].conn.clone();
+                (Self { conn, ..self.clone() }, replicas::Target::Replica(i))
+            }
+            replicas::Target::Primary => (self.clone(), replicas::Target::Primary),
         }
     }
 

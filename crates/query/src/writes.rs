@@ -153,6 +153,14 @@ impl Write<'_> {
     /// Commits, then retires the cached answers of every user the write touched.
     pub(crate) async fn commit(self) -> Result<(), QueryError> {
         self.txn.commit().await?;
+        if let Some(replicas) = self.db.replicas() {
+            // Read-your-writes: these users read from the primary until a replica has replayed
+            // past this point. A failure to learn it must not fail a committed write: the users
+            // are then noted at the newest position any replica could need.
+            let lsn =
+                crate::replicas::Replicas::primary_lsn(&self.db.writer.0).await.unwrap_or(i64::MAX);
+            replicas.wrote(&self.users, lsn);
+        }
         for user in self.users {
             self.db.retire_cached(user);
         }

@@ -13,6 +13,7 @@ mod http;
 mod lifts;
 mod monitoring;
 mod progress;
+mod replicas;
 mod rollout;
 mod templates;
 mod webhooks;
