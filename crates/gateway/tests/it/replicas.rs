@@ -7,6 +7,7 @@ use std::time::Duration;
 use db::ParamLimit;
 use gateway::{AppState, Auth, Clock, Limits};
 use query::{Db, Flags};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use test_support::{Replica, TestDb};
 
@@ -44,9 +45,33 @@ async fn a_writer_reads_its_writes_through_a_lagging_replica_and_others_read_the
         Limits::DEFAULT,
         Clock::Fixed(now()),
     );
-    // The replica has the seed once it has replayed it (a second after the commits).
+    // The replica has the seed once it has replayed the primary's WAL up to the seed's end (a
+    // second after its commits). Other tests keep writing meanwhile, so "caught up" never holds.
+    let seeded = {
+        let sql = "SELECT CAST(pg_current_wal_lsn() AS TEXT)";
+        let row =
+            t.db.query_one_raw(Statement::from_string(t.db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+        row.try_get_by_index::<String>(0).unwrap()
+    };
+    let probe = db::connect(&config).await.unwrap();
     let started = std::time::Instant::now();
-    while db.replicas().unwrap().status()[0].2 != 0 || !db.replicas().unwrap().status()[0].1 {
+    loop {
+        let sql = "SELECT pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn)";
+        let row = probe
+            .query_one_raw(Statement::from_sql_and_values(
+                probe.get_database_backend(),
+                sql,
+                [seeded.clone().into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get_by_index::<bool>(0).unwrap() && db.replicas().unwrap().status()[0].1 {
+            break;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "{:?}",
@@ -54,6 +79,7 @@ async fn a_writer_reads_its_writes_through_a_lagging_replica_and_others_read_the
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    probe.close().await.unwrap();
 
     let before = run(&state, Some(1), READ_BACK, json!({"id": "0"})).await;
     let mut sessions =
