@@ -159,7 +159,9 @@ async fn train_dictionaries<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
         let samples =
             rows.iter().map(|r| r.try_get_by_index::<String>(0)).collect::<Result<Vec<_>, _>>()?;
         let Some(bytes) = whoop::train(&samples).map_err(codec_err)? else { continue };
-        let version = codec.max_version() + 1;
+        // Versions are never reused, also across a rollback and a new compaction (which trains
+        // new dictionaries): the services cache dictionaries by version.
+        let version = Ord::max(codec.max_version() + 1, chrono::Utc::now().timestamp_millis());
         conn.execute_raw(Statement::from_sql_and_values(
             backend,
             "INSERT INTO whoop_dictionaries (version, table_name, bytes, created_at) \

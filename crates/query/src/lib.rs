@@ -64,6 +64,8 @@ pub struct Db {
     caches: Option<Arc<Caches>>,
     /// PostgreSQL read replicas, when configured (`with_replicas`).
     replicas: Option<Arc<replicas::Replicas>>,
+    /// The WHOOP payload dictionaries last loaded (`whoop::codec`).
+    whoop_codec: Arc<std::sync::Mutex<Option<Arc<::whoop::Codec>>>>,
 }
 
 impl Db {
@@ -103,6 +105,7 @@ impl Db {
             param_limit,
             caches: None,
             replicas: None,
+            whoop_codec: Arc::default(),
         }
     }
 

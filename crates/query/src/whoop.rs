@@ -233,14 +233,8 @@ pub async fn claim(
         if !won {
             continue; // another worker took it first
         }
-        let event = whoop::Event {
-            whoop_user_id: row.whoop_user_id.unwrap_or_default(),
-            id: row.external_entity_id.clone().unwrap_or_default(),
-            event_type: row.event_type.clone(),
-            trace_id: String::new(),
-        };
         let (Some(user), Some((kind, action)), Some(whoop_user)) =
-            (row.user_id, event.kind(), row.whoop_user_id)
+            (row.user_id, whoop::Event::kind_of(&row.event_type), row.whoop_user_id)
         else {
             // The user was disconnected (or deleted) since the delivery: nothing to do.
             finish(db, row.id, "ignored", Some("no WHOOP connection any more"), now).await?;
@@ -252,7 +246,7 @@ pub async fn claim(
             whoop_user,
             kind,
             action,
-            entity_id: event.id,
+            entity_id: row.external_entity_id.unwrap_or_default(),
             token: row.access_token,
             attempts: row.attempts + 1,
             received_at: row.created_at,
@@ -260,7 +254,7 @@ pub async fn claim(
     }
 }
 
-/// Ends an event: `processed`, `ignored` or `failed`, with the time it took from its delivery.
+/// Ends an event: `processed`, `ignored` or `failed`.
 pub async fn finish(
     db: &Db,
     event_id: i64,
@@ -269,15 +263,34 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<(), QueryError> {
     let write = writes::begin_for_any(db).await?;
+    mark_finished(&write, event_id, status, error, now, None).await?;
+    write.commit().await
+}
+
+/// The statement that ends an event, with the time it took from its delivery when known.
+async fn mark_finished(
+    write: &Write<'_>,
+    event_id: i64,
+    status: &'static str,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+    took_ms: Option<i64>,
+) -> Result<(), QueryError> {
     write
         .execute_raw(Statement::from_sql_and_values(
             write.get_database_backend(),
             "UPDATE webhook_events SET status = $1, error = $2, processed_at = $3, \
-             next_attempt_at = NULL WHERE id = $4",
-            [status.into(), error.map(str::to_owned).into(), now.into(), event_id.into()],
+             next_attempt_at = NULL, processing_time_ms = $4 WHERE id = $5",
+            [
+                status.into(),
+                error.map(str::to_owned).into(),
+                now.into(),
+                took_ms.into(),
+                event_id.into(),
+            ],
         ))
         .await?;
-    write.commit().await
+    Ok(())
 }
 
 /// Puts an event back for a later attempt at `at`, noting why.
@@ -324,23 +337,41 @@ pub async fn apply(
                 ("failed", Some("the record belongs to another WHOOP user".to_owned()))
             }
             Ok(record) => {
-                let codec = migration::whoop_codec(&*write).await?;
+                let codec = codec(db, &write).await?;
                 store(&mut write, job.user, &codec, &record, Some(now)).await?;
                 ("processed", None)
             }
         },
     };
     let took = (now - job.received_at).num_milliseconds().max(0);
-    write
-        .execute_raw(Statement::from_sql_and_values(
-            write.get_database_backend(),
-            "UPDATE webhook_events SET status = $1, error = $2, processed_at = $3, \
-             next_attempt_at = NULL, processing_time_ms = $4 WHERE id = $5",
-            [status.into(), error.into(), now.into(), took.into(), job.event_id.into()],
-        ))
-        .await?;
+    mark_finished(&write, job.event_id, status, error.as_deref(), now, Some(took)).await?;
     write.commit().await?;
     Ok(status)
+}
+
+/// The payload codec for a write: the dictionaries `db` holds when the database's versions are
+/// still the ones it loaded (one small statement, no dictionary bytes), else loaded afresh.
+/// Versions are never reused (the migration stamps new ones past the clock), so equal versions
+/// mean equal dictionaries; preparing them (a level-19 compression dictionary each) is the cost
+/// this saves on every stored record.
+async fn codec(db: &Db, write: &Write<'_>) -> Result<std::sync::Arc<whoop::Codec>, QueryError> {
+    let rows = write
+        .query_all_raw(Statement::from_string(
+            write.get_database_backend(),
+            "SELECT version FROM whoop_dictionaries ORDER BY version",
+        ))
+        .await?;
+    let versions =
+        rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
+    let cached = db.whoop_codec.lock().ok().and_then(|it| it.clone());
+    if let Some(codec) = cached.filter(|it| it.versions() == versions) {
+        return Ok(codec);
+    }
+    let codec = std::sync::Arc::new(migration::whoop_codec(&**write).await?);
+    if let Ok(mut slot) = db.whoop_codec.lock() {
+        *slot = Some(codec.clone());
+    }
+    Ok(codec)
 }
 
 /// Deletes a record of `user` (a sleep takes its recovery with it: WHOOP deletes both).
@@ -690,7 +721,7 @@ pub async fn import(
     for chunk in records.chunks(batch.max(1)) {
         let mut write = writes::begin(db, user).await?;
         storage_required(write.schema())?;
-        let codec = migration::whoop_codec(&*write).await?;
+        let codec = codec(db, &write).await?;
         for record in chunk {
             store(&mut write, user, &codec, record, None).await?;
         }

@@ -114,6 +114,13 @@ impl Codec {
         self.newest.get(table).copied()
     }
 
+    /// Every version it holds, in order.
+    pub fn versions(&self) -> Vec<i64> {
+        let mut res: Vec<i64> = self.by_version.keys().copied().collect();
+        res.sort_unstable();
+        res
+    }
+
     /// The highest version of any table (the next dictionary takes the one after).
     pub fn max_version(&self) -> i64 {
         self.by_version.keys().copied().max().unwrap_or(0)

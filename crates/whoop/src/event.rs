@@ -89,7 +89,12 @@ impl Event {
     /// The record kind and action of a known event type (`None`: a type this build ignores,
     /// such as `cycle.updated` or a future one).
     pub fn kind(&self) -> Option<(Kind, Action)> {
-        let (kind, action) = self.event_type.split_once('.')?;
+        Self::kind_of(&self.event_type)
+    }
+
+    /// The record kind and action an event type names (`sleep.deleted`), if known.
+    pub fn kind_of(event_type: &str) -> Option<(Kind, Action)> {
+        let (kind, action) = event_type.split_once('.')?;
         let kind = Kind::ALL.into_iter().find(|it| it.name() == kind)?;
         let action = match action {
             "updated" => Action::Updated,
