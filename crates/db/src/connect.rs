@@ -188,6 +188,36 @@ async fn open(config: &DbConfig, role: Role) -> Result<DatabaseConnection, Conne
     Ok(db)
 }
 
+/// The `application_name` of listening connections, before the process id.
+pub const LISTENER_NAME: &str = "swole listener";
+
+/// Opens one dedicated PostgreSQL connection for `LISTEN` (the caches' invalidations from other
+/// processes, `query::coherence`), with the configured schema first on its search path like the
+/// pools' connections. Not pooled: a listening session must stay the same session, and losing it
+/// must be noticed (the caller opens a new one).
+pub async fn listener(
+    config: &DbConfig,
+) -> Result<sea_orm::sqlx::postgres::PgListener, ConnectError> {
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+    let failed = |err: &dyn std::fmt::Display| ConnectError::new(config, err.to_string(), None);
+    if config.backend() != Backend::Postgres {
+        return Err(failed(&"LISTEN needs PostgreSQL"));
+    }
+    let mut options: PgConnectOptions = config.url().parse().map_err(|err| failed(&err))?;
+    // Named with the process id, so that an operator (or a test) finds it in `pg_stat_activity`.
+    options = options.application_name(&format!("{LISTENER_NAME} {}", std::process::id()));
+    if let Some(schema) = &config.pg_schema {
+        options = options.options([("search_path", schema.as_str())]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(config.connect_timeout)
+        .connect_with(options)
+        .await
+        .map_err(|err| failed(&err))?;
+    PgListener::connect_with(&pool).await.map_err(|err| failed(&err))
+}
+
 /// A one-line cause for an operator; driver errors are already single-line here.
 fn describe(err: &DbErr) -> String {
     match err {

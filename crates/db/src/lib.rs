@@ -17,6 +17,8 @@ mod txn;
 
 pub use bulk::{BulkError, insert_chunked, insert_statements, rows_per_statement};
 pub use config::{Backend, DEFAULT_SQLITE_URL, DbConfig, DbUrlError, ParamLimit};
-pub use connect::{ConnectError, PoolStats, Pools, connect, connect_pools, pool_stats};
+pub use connect::{
+    ConnectError, LISTENER_NAME, PoolStats, Pools, connect, connect_pools, listener, pool_stats,
+};
 pub use metered::{Meter, Metered, StatementCounter, meter_connection};
 pub use txn::begin_write;

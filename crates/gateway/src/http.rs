@@ -49,6 +49,8 @@ pub struct AppState {
     storage_capacity: u64,
     /// `POST /webhooks/whoop`, when a client secret is configured.
     pub(crate) webhooks: Option<crate::webhooks::Webhooks>,
+    /// The listening task's state, when other processes may write to the database.
+    pub(crate) coherence: Option<Arc<crate::coherence::Coherence>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -82,6 +84,7 @@ impl AppState {
             db_bytes: Arc::default(),
             storage_capacity: Self::STORAGE_CAPACITY,
             webhooks: None,
+            coherence: None,
         }
     }
 
@@ -89,6 +92,37 @@ impl AppState {
     #[must_use]
     pub fn with_webhooks(self, webhooks: crate::webhooks::Webhooks) -> Self {
         Self { webhooks: Some(webhooks), ..self }
+    }
+
+    /// The same state kept coherent with other processes writing to the database: every request
+    /// that would use a cache or a replica first passes `coherence`'s fence (run
+    /// [`crate::coherence::listen`] with the same `Coherence` beside it).
+    #[must_use]
+    pub fn with_coherence(self, coherence: Arc<crate::coherence::Coherence>) -> Self {
+        Self { coherence: Some(coherence), ..self }
+    }
+
+    /// The services one request runs on. With other writers to follow, first waits until every
+    /// write committed before the request has been heard; if that cannot be confirmed, the
+    /// request reads the primary past the caches. Then a query-only request (`reads_only`) goes
+    /// to a replica that has replayed the viewer's last write (`Db::for_reads_of`); anything else
+    /// to the primary.
+    async fn route(
+        &self,
+        viewer: Option<UserId>,
+        reads_only: bool,
+    ) -> (Db, query::replicas::Target) {
+        let uses_copies = self.db.caches().is_some() || self.db.replicas().is_some();
+        if let Some(coherence) = self.coherence.as_deref().filter(|_| uses_copies)
+            && !coherence.sync().await
+        {
+            return (self.db.bypassing_caches(), query::replicas::Target::Primary);
+        }
+        if reads_only && self.db.replicas().is_some() {
+            self.db.for_reads_of(viewer)
+        } else {
+            (self.db.clone(), query::replicas::Target::Primary)
+        }
     }
 
     /// The default storage capacity: Cloudflare D1's 10 GB per database, the original's bound.
@@ -174,11 +208,9 @@ impl AppState {
             matches!(&batch, BatchRequest::Single(it) if is_introspection(&it.query));
         // Reads go to a replica that has replayed the viewer's last write, when replicas are
         // configured; a request with a mutation runs on the primary (its reads may decide a write).
-        let (db, target) = if self.db.replicas().is_some() && !has_mutation(&batch) {
-            self.db.for_reads_of(viewer)
-        } else {
-            (self.db.clone(), query::replicas::Target::Primary)
-        };
+        // With other gateways on the database, first every write they committed is heard (or
+        // the request uses no cache and no replica).
+        let (db, target) = self.route(viewer, !has_mutation(&batch)).await;
         // What a retry on the primary needs, should the replica fail under the request.
         let retry: Option<Vec<async_graphql::Request>> =
             matches!(target, query::replicas::Target::Replica(_)).then(|| {
@@ -596,6 +628,9 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
 /// Prometheus text: every metric of the process, with the pools, caches and database size
 /// sampled now.
 async fn metrics(State(state): State<AppState>) -> Response {
+    if let Some(coherence) = state.coherence.as_deref() {
+        crate::monitor::record_coherence(coherence);
+    }
     let body = crate::monitor::render(&state.db, &state.db_bytes, state.storage_capacity).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
@@ -628,6 +663,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
             })
             .collect()
     });
+    // Other gateways' writes: while not heard, this one serves no cached answer (still ready).
+    let replicas = match state.coherence.as_deref() {
+        Some(it) if it.is_listening() => format!("{replicas}; listening for other writers"),
+        Some(_) => format!("{replicas}; not listening for other writers (caches bypassed)"),
+        None => replicas,
+    };
     match phase.filter(|it| migration::steps_through_phase(*it) == Some(applied)) {
         Some(phase) if pending == 0 => {
             (StatusCode::OK, format!("ready at schema phase {phase}{replicas}")).into_response()

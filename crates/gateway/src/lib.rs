@@ -8,6 +8,7 @@
 //! (`error`), so no database text ever reaches a client.
 
 pub mod auth;
+pub mod coherence;
 pub mod error;
 mod export;
 pub mod graphiql;

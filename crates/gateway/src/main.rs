@@ -267,6 +267,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         ));
     }
 
+    // Several gateways (and tools) may write to one PostgreSQL database: what this one caches
+    // or routes to replicas follows their writes (`query::coherence`). On SQLite one process
+    // owns the database.
+    let coherent = db_config.backend() == Backend::Postgres
+        && (db.caches().is_some() || db.replicas().is_some());
+
     let secret = match (&config.jwt_secret, config.dev) {
         (Some(secret), _) => secret.clone().into_bytes(),
         (None, true) => format!(
@@ -307,6 +313,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
         std::time::Duration::from_millis(config.replica_poll_ms.max(1)),
         std::time::Duration::from_millis(500),
     ));
+    let coherence = std::sync::Arc::new(gateway::coherence::Coherence::new());
+    let listen = coherent.then(|| {
+        tokio::spawn(gateway::coherence::listen(
+            std::sync::Arc::clone(&coherence),
+            db.clone(),
+            db_config,
+        ))
+    });
     let rollout = tokio::spawn(gateway::monitor::follow_rollout(
         db.clone(),
         std::time::Duration::from_millis(config.rollout_poll_ms.max(10)),
@@ -320,6 +334,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let mut state = AppState::new(db.clone(), auth, limits)
         .with_slow_query(slow_query)
         .with_storage_capacity(config.storage_capacity_bytes);
+    if coherent {
+        state = state.with_coherence(coherence);
+    }
     let mut worker = None;
     if let Some(secret) = &config.whoop_webhook_secret {
         let source: std::sync::Arc<dyn whoop::Source> = match &config.whoop_source_file {
@@ -345,6 +362,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     cleanup.abort();
     rollout.abort();
     replica_poll.abort();
+    if let Some(listen) = listen {
+        listen.abort();
+    }
     if let Some(worker) = worker {
         worker.abort();
     }

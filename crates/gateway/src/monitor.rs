@@ -217,6 +217,17 @@ pub async fn render(db: &Db, bytes: &BytesSample, capacity: u64) -> String {
     handle.render()
 }
 
+/// The listening connection's state (`coherence`): `swole_listening` (1 while subscribed),
+/// `swole_listener_lost_total`, `swole_writes_heard_total` (other processes' writes heard) and
+/// `swole_fences_total` (fence statements run for requests).
+pub(crate) fn record_coherence(coherence: &crate::coherence::Coherence) {
+    let (lost, heard, fences) = coherence.counters();
+    gauge!("swole_listening").set(if coherence.is_listening() { 1.0 } else { 0.0 });
+    counter!("swole_listener_lost_total").absolute(lost);
+    counter!("swole_writes_heard_total").absolute(heard);
+    counter!("swole_fences_total").absolute(fences);
+}
+
 /// Counts one request's reads by where they went (`primary` or `replica`), when replicas are
 /// configured: `swole_reads_total{target}`.
 pub(crate) fn record_read_target(target: &'static str) {

@@ -4,10 +4,13 @@
 //!
 //! Every key holds the user's generation number; `writes::Write::commit` bumps it after the
 //! commit, which retires all of that user's entries at once. So a user's read issued after their
-//! write returned is never served from before it. Entries also expire (for changes made outside
-//! this process). A `Db` without caches (`--no-cache`, tests of the raw paths) loads every time.
+//! write returned is never served from before it. Other processes' writes arrive as PostgreSQL
+//! notifications (`coherence`), which retire the same way; entries also expire. A `Db` without
+//! caches (`--no-cache`, tests of the raw paths), or one that could not confirm it has heard every
+//! write (`Db::bypassing_caches`), loads every time.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -53,6 +56,7 @@ pub(crate) enum Question {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key<Q> {
+    epoch: u64,
     user: i64,
     generation: u64,
     question: Q,
@@ -151,17 +155,20 @@ impl Weigh for Name {
 /// The caches of one process.
 #[derive(Debug)]
 pub struct Caches {
+    /// Bumped to retire every entry at once (`retire_all`).
+    epoch: AtomicU64,
     generations: Generations,
     viewer: Cache<Key<()>, Viewer>,
     names: Cache<Key<i64>, Name>,
     progress: Cache<Key<Question>, Arc<Answer>>,
     /// The generation each user was last warmed at.
-    warmed: Mutex<std::collections::HashMap<i64, u64>>,
+    warmed: Mutex<std::collections::HashMap<i64, (u64, u64)>>,
 }
 
 impl Caches {
     pub fn new(settings: CacheSettings) -> Self {
         Self {
+            epoch: AtomicU64::new(0),
             generations: Generations::new(),
             viewer: Cache::new(settings.viewer),
             names: Cache::new(settings.names),
@@ -171,12 +178,23 @@ impl Caches {
     }
 
     fn key<Q>(&self, user: UserId, question: Q) -> Key<Q> {
-        Key { user: user.0, generation: self.generations.of(user.0), question }
+        Key {
+            epoch: self.epoch.load(Ordering::Acquire),
+            user: user.0,
+            generation: self.generations.of(user.0),
+            question,
+        }
     }
 
     /// Retires every cached answer of `user` (after a commit that changed their data).
     pub(crate) fn retire(&self, user: UserId) {
         self.generations.bump(user.0);
+    }
+
+    /// Retires every cached answer of every user (invalidations may have been missed: the
+    /// listening connection was lost, `coherence`).
+    pub(crate) fn retire_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Each cache's name, counters, bytes held and entries.
@@ -201,9 +219,9 @@ impl Caches {
     /// Whether `user`'s hot entries should be loaded now: true once per user and generation (the
     /// first request after start, and the first after each of their writes).
     pub fn claim_warming(&self, user: UserId) -> bool {
-        let generation = self.generations.of(user.0);
+        let stamp = (self.epoch.load(Ordering::Acquire), self.generations.of(user.0));
         let mut warmed = self.warmed.lock().unwrap_or_else(PoisonError::into_inner);
-        warmed.insert(user.0, generation) != Some(generation)
+        warmed.insert(user.0, stamp) != Some(stamp)
     }
 }
 
@@ -213,7 +231,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<UserView, QueryError>>,
 {
-    let Some(caches) = db.caches.as_deref() else {
+    let Some(caches) = db.live_caches() else {
         return load().await;
     };
     let key = caches.key(user, ());
@@ -234,7 +252,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Option<String>, QueryError>>,
 {
-    let Some(caches) = db.caches.as_deref() else {
+    let Some(caches) = db.live_caches() else {
         return load().await;
     };
     let key = caches.key(user, template_exercise_id);
@@ -256,7 +274,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, QueryError>>,
 {
-    let Some(caches) = db.caches.as_deref() else {
+    let Some(caches) = db.live_caches() else {
         return load().await;
     };
     let key = caches.key(user, question);

@@ -11,6 +11,7 @@ mod sql;
 pub mod analytics;
 mod cached;
 pub mod catalogue;
+pub mod coherence;
 pub mod detail;
 mod error;
 pub mod exercises;
@@ -62,6 +63,11 @@ pub struct Db {
     rollout: Arc<Rollout>,
     pub param_limit: ParamLimit,
     caches: Option<Arc<Caches>>,
+    /// Set on a request's services that could not confirm they heard every write
+    /// (`bypassing_caches`): they read past the caches to the database, and still retire.
+    bypass_caches: bool,
+    /// This process's name in the notifications of its writes (`coherence`).
+    instance: Arc<str>,
     /// PostgreSQL read replicas, when configured (`with_replicas`).
     replicas: Option<Arc<replicas::Replicas>>,
     /// The WHOOP payload dictionaries last loaded (`whoop::codec`).
@@ -104,6 +110,8 @@ impl Db {
             rollout: Arc::new(rollout),
             param_limit,
             caches: None,
+            bypass_caches: false,
+            instance: coherence::instance_name().into(),
             replicas: None,
             whoop_codec: Arc::default(),
         }
@@ -162,6 +170,11 @@ impl Db {
 
     pub fn caches(&self) -> Option<&Caches> {
         self.caches.as_deref()
+    }
+
+    /// The caches reads may be served from: none when bypassed for this request.
+    fn live_caches(&self) -> Option<&Caches> {
+        self.caches.as_deref().filter(|_| !self.bypass_caches)
     }
 
     /// Retires `user`'s cached answers; called by `writes` after each commit.

@@ -43,6 +43,9 @@ pub struct Replicas {
     /// User → (WAL position after their last write, when). Entries older than `FORGET` go: by then
     /// every healthy replica has replayed them (the lag bound is far smaller).
     written: Mutex<HashMap<UserId, (i64, Instant)>>,
+    /// The WAL position every user's reads need at least: writes of other processes may have been
+    /// missed before it (`coherence` sets it each time it starts listening).
+    floor: AtomicI64,
     next: AtomicUsize,
     /// Routing decisions so far: to the primary, to a replica.
     to_primary: AtomicU64,
@@ -72,21 +75,30 @@ impl Replicas {
                 .collect(),
             max_lag,
             written: Mutex::new(HashMap::new()),
+            floor: AtomicI64::new(0),
             next: AtomicUsize::new(0),
             to_primary: AtomicU64::new(0),
             to_replica: AtomicU64::new(0),
         }
     }
 
-    /// Notes that `users` wrote, the primary's WAL now at `lsn` (after their commit).
+    /// Notes that `users` wrote, the primary's WAL now at `lsn` (after their commit). A position
+    /// learnt late (another process's write, heard after this one's) never lowers what is noted.
     pub(crate) fn wrote(&self, users: &[UserId], lsn: i64) {
         if let Ok(mut written) = self.written.lock() {
             let now = Instant::now();
             written.retain(|_, (_, at)| now.duration_since(*at) < FORGET);
             for user in users {
-                written.insert(*user, (lsn, now));
+                let noted = written.entry(*user).or_insert((lsn, now));
+                *noted = (noted.0.max(lsn), now);
             }
         }
+    }
+
+    /// Notes that any user may have written up to `lsn`: from now on every read needs a replica
+    /// that has replayed it.
+    pub(crate) fn wrote_anyone(&self, lsn: i64) {
+        self.floor.fetch_max(lsn, Ordering::AcqRel);
     }
 
     /// The primary's WAL position now (after a commit: at or past the commit record).
@@ -102,7 +114,8 @@ impl Replicas {
     pub fn target(&self, user: Option<UserId>) -> Target {
         let needed = user
             .and_then(|u| self.written.lock().ok().and_then(|w| w.get(&u).map(|it| it.0)))
-            .unwrap_or(i64::MIN);
+            .unwrap_or(i64::MIN)
+            .max(self.floor.load(Ordering::Acquire));
         let bound = i64::try_from(self.max_lag.as_millis()).unwrap_or(i64::MAX);
         let n = self.replicas.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);

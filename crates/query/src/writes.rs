@@ -150,8 +150,14 @@ impl Write<'_> {
         }
     }
 
-    /// Commits, then retires the cached answers of every user the write touched.
+    /// Commits, then retires the cached answers of every user the write touched. On PostgreSQL
+    /// the transaction first announces those users to other processes (`coherence`): the
+    /// notification goes out exactly when the commit does.
     pub(crate) async fn commit(self) -> Result<(), QueryError> {
+        use sea_orm::{ConnectionTrait, DbBackend};
+        if self.txn.get_database_backend() == DbBackend::Postgres && !self.users.is_empty() {
+            crate::coherence::announce(&self.txn, &self.db.instance, &self.users).await?;
+        }
         self.txn.commit().await?;
         if let Some(replicas) = self.db.replicas() {
             // Read-your-writes: these users read from the primary until a replica has replayed

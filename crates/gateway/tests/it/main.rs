@@ -9,6 +9,7 @@ mod cache;
 mod crash;
 mod exercises;
 mod export;
+mod gateways;
 mod http;
 mod lifts;
 mod monitoring;
