@@ -74,6 +74,11 @@ impl PgDatabase {
         let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
         Some(Self { url, name, admin, runtime })
     }
+
+    /// The database's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Drop for PgDatabase {
