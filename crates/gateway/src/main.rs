@@ -106,6 +106,11 @@ struct Config {
     /// How often the replicas' replay position is read.
     #[arg(long, env = "SWOLE_REPLICA_POLL_MS", default_value_t = 20)]
     replica_poll_ms: u64,
+    /// This gateway is the only process that writes to its PostgreSQL database: do not listen for
+    /// other writers and skip the per-request fence. Never with a second gateway, or with tools
+    /// writing meanwhile: their writes would show only when cached answers expire.
+    #[arg(long, env = "SWOLE_SOLE_WRITER")]
+    sole_writer: bool,
     #[arg(long = "flag", value_name = "ITEM=PERCENT", value_parser = parse_override)]
     flags: Vec<(Item, u8)>,
     #[command(flatten)]
@@ -271,7 +276,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     // or routes to replicas follows their writes (`query::coherence`). On SQLite one process
     // owns the database.
     let coherent = db_config.backend() == Backend::Postgres
-        && (db.caches().is_some() || db.replicas().is_some());
+        && (db.caches().is_some() || db.replicas().is_some())
+        && !config.sole_writer;
 
     let secret = match (&config.jwt_secret, config.dev) {
         (Some(secret), _) => secret.clone().into_bytes(),

@@ -323,6 +323,21 @@ mod tests {
     }
 
     #[test]
+    fn the_reads_workload_is_the_default_without_its_writes() {
+        let reads = Workload::parse(include_str!("../reads.toml")).unwrap();
+        let all = Workload::default_workload();
+        let expected: Vec<(&str, u32)> = all
+            .operations
+            .iter()
+            .filter(|o| !o.query.trim_start().starts_with("mutation"))
+            .map(|o| (o.name.as_str(), o.weight))
+            .collect();
+        let got: Vec<(&str, u32)> =
+            reads.operations.iter().map(|o| (o.name.as_str(), o.weight)).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
     fn users_are_skewed_towards_the_first_ranks() {
         let draw = UserDraw::new(20, 1.1);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
