@@ -316,3 +316,66 @@ backend_tests! {
         assert!(stats.iter().all(|(_, it, _, _)| it.hits > 0), "every cache served hits: {stats:?}");
     }
 }
+
+/// Another process's caches, on PostgreSQL: every write announces its user when it commits, and
+/// a process that hears it (`Db::hear`, as the gateway's listener does) answers fresh at once.
+/// Two `Db`s stand for two processes (each has its own instance name and caches); the test plays
+/// the listener: one connection subscribed to the schema's channel, drained after one statement
+/// (the gateway's fence).
+#[tokio::test]
+async fn every_write_is_heard_by_another_process_on_postgres() {
+    use sea_orm::sqlx;
+    let Some(t) = TestDb::postgres().await else { return };
+    let phase = seeded(&t.db, 2, 10).await;
+    let flags = Flags::for_phase(phase);
+    let writer = Db::from_pools(t.pools().await, phase, ParamLimit::D1, flags)
+        .unwrap()
+        .with_caches(CacheSettings::default());
+    let other = Db::from_pools(t.pools().await, phase, ParamLimit::D1, flags)
+        .unwrap()
+        .with_caches(CacheSettings::default());
+    let direct = Db::new(t.db.clone(), phase, ParamLimit::D1, flags).unwrap();
+    let mut listener = db::listener(&t.config).await.unwrap();
+    let channel: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {}",
+        query::coherence::CHANNEL_SQL
+    )))
+    .fetch_one(&mut listener)
+    .await
+    .unwrap();
+    listener.listen(&channel).await.unwrap();
+    let mut started = None;
+    let mut stale_without_hearing = 0;
+    for &(mutation, observable) in MUTATIONS {
+        let te = fixture(&t.db).await.template_exercise;
+        let before = snapshot(&other, &te).await;
+        apply(&writer, &t.db, mutation, &mut started).await;
+        // Not heard yet: the other process still answers from before (when the write shows).
+        if snapshot(&other, &te).await != snapshot(&direct, &te).await {
+            stale_without_hearing += 1;
+        }
+        sqlx::query("SELECT 1").execute(&mut listener).await.unwrap();
+        let mut payloads = Vec::new();
+        while let Some(it) = listener.next_buffered() {
+            payloads.push(it.payload().to_owned());
+        }
+        assert!(
+            payloads.iter().any(|p| p.ends_with(" 1") || p.contains(" 1,") || p.ends_with(",1")),
+            "{mutation:?} announced user 1: {payloads:?}"
+        );
+        assert_eq!(writer.hear(payloads.iter().map(String::as_str), None), 0, "own writes");
+        assert!(other.hear(payloads.iter().map(String::as_str), None) > 0);
+        let after = snapshot(&other, &te).await;
+        let fresh = snapshot(&direct, &te).await;
+        for (idx, (got, want)) in after.iter().zip(&fresh).enumerate() {
+            assert_eq!(
+                got, want,
+                "after {mutation:?}, the other process's {} is stale",
+                READS[idx]
+            );
+        }
+        assert_eq!(before != after, observable, "{mutation:?}");
+    }
+    // The check is not vacuous: without hearing, the other process's caches were stale.
+    assert!(stale_without_hearing >= 10, "{stale_without_hearing}");
+}
