@@ -192,7 +192,7 @@ fn a_write_through_one_gateway_is_fresh_through_another_while_its_listener_is_ki
     );
     // Not all: for a second after each resubscription every user needs the replica past that
     // point (writes may have gone unheard), and the replica applies a second late.
-    assert!(to_replica >= 20.0, "user 2 read from the replica: {to_replica}");
+    assert!(to_replica >= 10.0, "user 2 read from the replica: {to_replica}");
     assert!(hits >= 100.0, "B answered from its cache: {hits}");
     assert!(lost >= 3.0, "B noticed each killed listener: {lost}");
     assert!(heard >= 100.0, "B heard A's writes: {heard}");

@@ -135,20 +135,24 @@ async fn a_writer_reads_its_writes_through_a_lagging_replica_and_others_read_the
     }
     assert!(!db.replicas().unwrap().status()[0].1, "the replica is known to be down");
 
-    // It comes back by itself: once resumed and caught up, the poll finds it well and the other
-    // user's reads go to it again.
+    // It comes back by itself: once resumed, the poll finds it well and, once it is back within
+    // the lag bound (it replays what it missed a second late, behind the other tests' writes),
+    // the other user's reads go to it again.
     replica.resume();
     let started = std::time::Instant::now();
-    while !db.replicas().unwrap().status()[0].1 {
-        assert!(started.elapsed() < Duration::from_mins(1), "the replica never came back");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (_, replica_before) = db.replicas().unwrap().served();
-    for _ in 0..10 {
+    loop {
+        let (_, before) = db.replicas().unwrap().served();
         let other = run(&state, Some(2), OTHER, json!({})).await;
         assert!(other["errors"].is_null(), "{other}");
+        if db.replicas().unwrap().served().1 > before {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "the replica never served again: {:?}",
+            db.replicas().unwrap().status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (_, replica_after) = db.replicas().unwrap().served();
-    assert!(replica_after - replica_before >= 9, "reads back on the replica");
     poller.abort();
 }
